@@ -1,0 +1,71 @@
+/**
+ * gaiops public API: flat, stable named exports. Everything a user constructs or types against is
+ * exported here; files under src/ are implementation detail.
+ */
+// cdktf core pieces users need alongside the constructs (re-exported so apps import one package).
+export { App, TerraformOutput, TerraformStack, Testing } from './core/tf';
+
+// Errors and validation
+export { GaiConfigError, GaiError, type ConfigProblem } from './core/errors';
+export { formatFieldPath, instanceOf, isToken, parseProps } from './core/props';
+
+// Platform settings, context, naming, tags
+export {
+  DataClassificationSchema,
+  LOG_RETENTION_DAYS,
+  PlatformSettingsSchema,
+  platformTags,
+  type DataClassification,
+  type PlatformSettings,
+  type PlatformSettingsInput,
+} from './core/platform-settings';
+export { PlatformContext, type AttachOptions } from './core/platform-context';
+export { PlatformStack, PlatformStackPropsSchema, type PlatformStackProps } from './core/platform-stack';
+export { PlatformTags } from './core/platform-tags';
+export { NAME_HASH_LENGTH, NAME_RULES, fitName, physicalName, type NameParts, type NamedService } from './core/naming';
+
+// IAM
+export { Grant, type IGrantable, type IPrincipal } from './core/iam/grant';
+export { PolicyDocument } from './core/iam/policy-document';
+export { mergeStatements, renderPolicy, type PolicyStatement } from './core/iam/policy-statement';
+export { Role, RolePropsSchema, type RoleProps } from './core/iam/role';
+
+// Core building blocks
+export {
+  EncryptionKey,
+  EncryptionKeyPropsSchema,
+  KEY_ADMIN_ACTIONS,
+  KEY_SERVICES,
+  KEY_USE_ACTIONS,
+  type EncryptionKeyProps,
+  type KeyGrantOptions,
+  type KeyService,
+} from './core/encryption-key';
+export { AccessLogBucket, S3PrefixSchema, SecureBucket, SecureBucketPropsSchema, type SecureBucketProps } from './core/secure-bucket';
+export { SecureTable, SecureTablePropsSchema, type SecureTableProps } from './core/secure-table';
+export { SecureQueue, SecureQueuePropsSchema, type SecureQueueProps } from './core/secure-queue';
+export { LogGroup, LogGroupPropsSchema, type LogGroupProps } from './core/log-group';
+export { LambdaCode } from './core/lambda-code';
+export { NodeFunction, NodeFunctionPropsSchema, type NodeFunctionProps } from './core/node-function';
+export {
+  ContainerImage,
+  ContainerImagePropsSchema,
+  PUBLISH_SCRIPT,
+  type ContainerImageProps,
+  type IContainerImage,
+} from './core/container-image';
+export { protectFromDestroy } from './core/protection';
+
+// Runtime artifacts
+export { RUNTIMES, type RuntimeDefinition, type RuntimeName } from './runtimes';
+export { bundleRuntime, type Bundle, type BundleOptions, type BundleTarget } from './core/bundling/bundle';
+export { contentHash } from './core/bundling/content-hash';
+export { deterministicZip } from './core/bundling/deterministic-zip';
+export { buildAllRuntimes, buildRuntime, loadRuntimeManifest, type RuntimeManifest } from './core/bundling/runtime-artifact';
+
+// Policy pack
+export { CORE_RULES } from './core/policy/rules';
+export { activeFindings, evaluatePolicies, formatFinding, MIN_JUSTIFICATION_LENGTH } from './core/policy/engine';
+export { PolicyPack } from './core/policy/policy-pack';
+export { SynthStack } from './core/policy/synth-stack';
+export type { Finding, IamStatement, PolicyRule, RuleContext, Severity, Suppression, SynthResource } from './core/policy/types';

@@ -1,0 +1,27 @@
+/**
+ * Every runtime gaiops ships. `npm run build:runtimes` bundles each into `dist/runtimes/<name>/`
+ * (a deterministic Lambda zip and/or a container build context, plus `manifest.json`); constructs
+ * refer to them by name (`LambdaCode.fromRuntime`, `ContainerImage` `runtime`). Paths are relative
+ * to the package root.
+ */
+export interface RuntimeDefinition {
+  /** Artifact name, lowercase kebab case. */
+  readonly name: string;
+  /** Lambda entry (exports `handler`), bundled with `@aws-sdk/*` external. */
+  readonly lambda?: { readonly entry: string };
+  /** Container entry (starts the server) and its Dockerfile, bundled with every dependency. */
+  readonly container?: { readonly entry: string; readonly dockerfile: string };
+}
+
+export const RUNTIMES = [
+  {
+    name: 'object-digest',
+    lambda: { entry: 'src/core/object-digest/runtime/lambda.ts' },
+    container: {
+      entry: 'src/core/object-digest/runtime/server.ts',
+      dockerfile: 'src/core/object-digest/runtime/Dockerfile',
+    },
+  },
+] as const satisfies readonly RuntimeDefinition[];
+
+export type RuntimeName = (typeof RUNTIMES)[number]['name'];
