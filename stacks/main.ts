@@ -26,7 +26,8 @@ export const REFERENCE_SETTINGS: PlatformSettingsInput = {
 };
 
 export function buildReferenceApp(options: { outdir?: string } = {}): App {
-  const app = new App({ outdir: options.outdir ?? 'cdktf.out' });
+  // Without an explicit outdir cdktf uses CDKTF_OUTDIR (set by `gaiops synth --output`), then cdktf.out.
+  const app = new App(options.outdir ? { outdir: options.outdir } : {});
   const stack = new PlatformStack(app, 'foundation', { settings: REFERENCE_SETTINGS });
 
   // One key for the data domain: logs may use it (the function's log group shares it).

@@ -1,0 +1,95 @@
+/**
+ * Renders props tables from the zod schemas, so the documented defaults are the code's defaults.
+ * `npm run docs` rewrites the marked blocks in the READMEs; a test fails when they are stale.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import {
+  ContainerImagePropsSchema,
+  EncryptionKeyPropsSchema,
+  LogGroupPropsSchema,
+  NodeFunctionPropsSchema,
+  PlatformSettingsSchema,
+  PlatformStackPropsSchema,
+  RolePropsSchema,
+  SecureBucketPropsSchema,
+  SecureQueuePropsSchema,
+  SecureTablePropsSchema,
+} from '../src';
+
+/** Which schema fills which marked block of which file. */
+export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
+  { file: 'src/core/README.md', name: 'PlatformSettings', schema: PlatformSettingsSchema },
+  { file: 'src/core/README.md', name: 'PlatformStack', schema: PlatformStackPropsSchema },
+  { file: 'src/core/README.md', name: 'EncryptionKey', schema: EncryptionKeyPropsSchema },
+  { file: 'src/core/README.md', name: 'SecureBucket', schema: SecureBucketPropsSchema },
+  { file: 'src/core/README.md', name: 'SecureTable', schema: SecureTablePropsSchema },
+  { file: 'src/core/README.md', name: 'SecureQueue', schema: SecureQueuePropsSchema },
+  { file: 'src/core/README.md', name: 'LogGroup', schema: LogGroupPropsSchema },
+  { file: 'src/core/README.md', name: 'Role', schema: RolePropsSchema },
+  { file: 'src/core/README.md', name: 'NodeFunction', schema: NodeFunctionPropsSchema },
+  { file: 'src/core/README.md', name: 'ContainerImage', schema: ContainerImagePropsSchema },
+];
+
+type JsonSchema = {
+  type?: string | string[];
+  enum?: unknown[];
+  const?: unknown;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
+  items?: JsonSchema;
+  properties?: Record<string, JsonSchema>;
+  required?: string[];
+  default?: unknown;
+  description?: string;
+};
+
+function typeOf(s: JsonSchema): string {
+  if (s.enum) return s.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ');
+  if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
+  const variants = s.anyOf ?? s.oneOf;
+  if (variants) return variants.map(typeOf).join(' \\| ');
+  if (s.type === 'array') return `${s.items ? typeOf(s.items) : 'any'}[]`;
+  if (s.type === 'object' && s.properties) return `{ ${Object.keys(s.properties).join(', ')} }`;
+  if (Array.isArray(s.type)) return s.type.join(' \\| ');
+  return s.type ?? 'construct';
+}
+
+/** The Markdown table for one schema: prop, type, required, default, description. */
+export function propsTable(schema: z.ZodType): string {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  const rows = Object.entries(json.properties ?? {}).map(([name, prop]) => {
+    const required = (json.required ?? []).includes(name) ? 'yes' : 'no';
+    const def = prop.default === undefined ? '—' : `\`${JSON.stringify(prop.default)}\``;
+    const description = (prop.description ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
+    return `| \`${name}\` | ${typeOf(prop)} | ${required} | ${def} | ${description} |`;
+  });
+  return ['| prop | type | required | default | description |', '| --- | --- | --- | --- | --- |', ...rows].join('\n');
+}
+
+/** The file contents with every marked block regenerated. */
+export function renderDocs(root: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const { file, name, schema } of PROPS_TABLES) {
+    const current = out.get(file) ?? readFileSync(join(root, file), 'utf8');
+    const start = `<!-- props:${name}:start -->`;
+    const end = `<!-- props:${name}:end -->`;
+    const i = current.indexOf(start);
+    const j = current.indexOf(end);
+    if (i < 0 || j < i) throw new Error(`${file}: markers for ${name} are missing`);
+    out.set(file, `${current.slice(0, i + start.length)}\n${propsTable(schema)}\n${current.slice(j)}`);
+  }
+  return out;
+}
+
+export function writeDocs(root: string): string[] {
+  const changed: string[] = [];
+  for (const [file, text] of renderDocs(root)) {
+    if (readFileSync(join(root, file), 'utf8') !== text) {
+      writeFileSync(join(root, file), text);
+      changed.push(file);
+    }
+  }
+  return changed;
+}

@@ -1,0 +1,31 @@
+import type { PolicyRule } from '../types';
+import { DYNAMODB_RULES } from './dynamodb';
+import { ECR_RULES } from './ecr';
+import { IAM_RULES } from './iam';
+import { KMS_RULES } from './kms';
+import { LAMBDA_RULES } from './lambda';
+import { LOGS_RULES } from './logs';
+import { S3_RULES } from './s3';
+import { SQS_RULES } from './sqs';
+
+export * from './dynamodb';
+export * from './ecr';
+export * from './iam';
+export * from './kms';
+export * from './lambda';
+export * from './logs';
+export * from './s3';
+export * from './sqs';
+export { UNSCOPABLE_ACTIONS, isUnscopableAction } from './unscopable-actions';
+
+/** Every rule of the core policy pack. */
+export const CORE_RULES: readonly PolicyRule[] = [
+  ...S3_RULES,
+  ...DYNAMODB_RULES,
+  ...KMS_RULES,
+  ...LAMBDA_RULES,
+  ...LOGS_RULES,
+  ...ECR_RULES,
+  ...SQS_RULES,
+  ...IAM_RULES,
+];
