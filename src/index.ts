@@ -55,6 +55,7 @@ export {
   type IContainerImage,
 } from './core/container-image';
 export { protectFromDestroy } from './core/protection';
+export { ACCESS_LOG_FORMAT, HttpApi, HttpApiPropsSchema, HttpRouteSchema, type HttpApiProps, type HttpRoute } from './core/http-api';
 
 // Runtime artifacts
 export { RUNTIMES, type RuntimeDefinition, type RuntimeName } from './runtimes';

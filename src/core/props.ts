@@ -1,6 +1,9 @@
 import type { IConstruct } from 'constructs';
 import { z } from 'zod';
 import { GaiConfigError, type ConfigProblem } from './errors';
+import { formatFieldPath } from './field-path';
+
+export { formatFieldPath };
 import { Token } from './tf';
 
 /**
@@ -60,17 +63,6 @@ export function isToken(value: unknown): boolean {
     return false;
   }
   return Token.isUnresolved(value);
-}
-
-/** `['gsis', 1, 'name']` → `gsis[1].name`; the empty path → `<props>`. */
-export function formatFieldPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '<props>';
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
 }
 
 /**

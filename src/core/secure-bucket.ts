@@ -1,6 +1,7 @@
 import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket';
 import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration';
 import { S3BucketLoggingA as S3BucketLogging } from '@cdktf/provider-aws/lib/s3-bucket-logging';
+import { S3BucketObjectLockConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-object-lock-configuration';
 import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls';
 import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy';
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block';
@@ -66,6 +67,15 @@ export const SecureBucketPropsSchema = z.strictObject({
     .describe(
       'Lifecycle: abort incomplete multipart uploads after 7 days; move noncurrent versions to STANDARD_IA after 30 days (`null`: never) and expire them after 90; never expire current versions (`currentVersionExpirationDays`, default `null`).',
     ),
+  objectLock: z
+    .strictObject({
+      mode: z.enum(['GOVERNANCE', 'COMPLIANCE']).default('GOVERNANCE'),
+      retentionDays: z.number().int().min(1).max(36500),
+    })
+    .optional()
+    .describe(
+      'S3 Object Lock (WORM) with a default retention for every new object version, for regulated environments. Only settable when the bucket is created. Default none.',
+    ),
   forceDestroy: z
     .boolean()
     .default(false)
@@ -104,6 +114,7 @@ export class SecureBucket extends Construct {
     this.resource = new S3Bucket(this, 'Resource', {
       bucket: p.bucketName ?? ctx.globalName('s3', this),
       forceDestroy: p.forceDestroy,
+      objectLockEnabled: p.objectLock ? true : undefined,
       tags: { 'data-classification': p.dataClassification },
     });
     protectFromDestroy(this.resource, ctx);
@@ -131,6 +142,13 @@ export class SecureBucket extends Construct {
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
     });
+    if (p.objectLock) {
+      new S3BucketObjectLockConfigurationA(this, 'ObjectLock', {
+        bucket,
+        dependsOn: [versioning],
+        rule: { defaultRetention: { mode: p.objectLock.mode, days: p.objectLock.retentionDays } },
+      });
+    }
     new S3BucketOwnershipControls(this, 'Ownership', { bucket, rule: { objectOwnership: 'BucketOwnerEnforced' } });
 
     const l = p.lifecycle;

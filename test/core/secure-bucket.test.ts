@@ -138,3 +138,23 @@ describe('SecureBucket', () => {
     }
   });
 });
+
+describe('SecureBucket object lock', () => {
+  it('enables Object Lock at creation with a default governance retention', () => {
+    const stack = platformStack();
+    new SecureBucket(stack, 'Artifacts', { objectLock: { retentionDays: 365 } });
+    const json = synth(stack);
+    expect(byPath(json, 'aws_s3_bucket', 'teststack/Artifacts/Resource').object_lock_enabled).toBe(true);
+    const lock = byPath(json, 'aws_s3_bucket_object_lock_configuration', 'teststack/Artifacts/ObjectLock');
+    expect(lock.rule).toEqual({ default_retention: { mode: 'GOVERNANCE', days: 365 } });
+    expect(lock.depends_on).toEqual([expect.stringMatching(/^aws_s3_bucket_versioning\./)]);
+  });
+
+  it('has no Object Lock unless asked', () => {
+    const stack = platformStack();
+    new SecureBucket(stack, 'Data');
+    const json = synth(stack);
+    expect(byPath(json, 'aws_s3_bucket', 'teststack/Data/Resource').object_lock_enabled).toBeUndefined();
+    expect(resources(json, 'aws_s3_bucket_object_lock_configuration')).toEqual([]);
+  });
+});

@@ -19,6 +19,7 @@
  *   data.
  */
 import type { z } from 'zod';
+import { formatFieldPath } from '../field-path';
 
 /** HTTP methods a route can be registered for. */
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -139,13 +140,7 @@ export interface ValidationIssue {
 
 /** `['items', 0, 'name']` → `items[0].name`; `[]` → `(root)`. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out === '' ? String(key) : `.${String(key)}`;
-  }
-  return out;
+  return formatFieldPath(path, '(root)');
 }
 
 /** Converts zod issues into `{ path, message }` pairs (no input values are echoed). */

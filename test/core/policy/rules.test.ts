@@ -78,6 +78,10 @@ const CASES: Record<string, RuleCases> = {
     pass: [
       compliant,
       {
+        name: 'a versioning resource naming the bucket literally',
+        json: patch(base, 'aws_s3_bucket_versioning.Data_Versioning', { bucket: 'gai-dev-data' }),
+      },
+      {
         name: 'versioning_configuration as a one-element array',
         json: patch(base, 'aws_s3_bucket_versioning.Data_Versioning', { versioning_configuration: [{ status: 'Enabled' }] }),
       },
@@ -369,7 +373,16 @@ const CASES: Record<string, RuleCases> = {
   },
   'GAI-LMB-002': {
     address: FN,
-    fail: [{ name: 'no dead-letter queue', json: patch(base, FN, { dead_letter_config: undefined }), message: /no dead_letter_config\.target_arn/ }],
+    fail: [
+      { name: 'no dead-letter queue', json: patch(base, FN, { dead_letter_config: undefined }), message: /no dead_letter_config\.target_arn/ },
+      {
+        name: 'an invoke config with only an on_success destination',
+        json: add(patch(base, FN, { dead_letter_config: undefined }), 'aws_lambda_function_event_invoke_config.Fn_Invoke', {
+          function_name: ref(FN, 'function_name'),
+          destination_config: { on_success: { destination: ref(QUEUE, 'arn') } },
+        }),
+      },
+    ],
     pass: [
       compliant,
       {
@@ -377,6 +390,13 @@ const CASES: Record<string, RuleCases> = {
         json: add(patch(base, FN, { dead_letter_config: undefined }), 'aws_lambda_function_event_invoke_config.Fn_Invoke', {
           function_name: ref(FN, 'function_name'),
           destination_config: { on_failure: { destination: ref(QUEUE, 'arn') } },
+        }),
+      },
+      {
+        name: 'an on_failure destination for the function named literally',
+        json: add(patch(base, FN, { dead_letter_config: undefined }), 'aws_lambda_function_event_invoke_config.Fn_Invoke', {
+          function_name: 'gai-dev-fn',
+          destination_config: [{ on_failure: [{ destination: ref(QUEUE, 'arn') }] }],
         }),
       },
     ],
@@ -448,8 +468,17 @@ const CASES: Record<string, RuleCases> = {
   },
   'GAI-ECR-004': {
     address: REPO,
-    fail: [{ name: 'no lifecycle policy', json: remove(base, 'aws_ecr_lifecycle_policy.Repo_Lifecycle'), message: /no aws_ecr_lifecycle_policy/ }],
-    pass: [compliant],
+    fail: [
+      { name: 'no lifecycle policy', json: remove(base, 'aws_ecr_lifecycle_policy.Repo_Lifecycle'), message: /no aws_ecr_lifecycle_policy/ },
+      {
+        name: 'a lifecycle policy for another repository',
+        json: patch(base, 'aws_ecr_lifecycle_policy.Repo_Lifecycle', { repository: ref('aws_ecr_repository.Other', 'name') }),
+      },
+    ],
+    pass: [
+      compliant,
+      { name: 'a lifecycle policy naming the repository literally', json: patch(base, 'aws_ecr_lifecycle_policy.Repo_Lifecycle', { repository: 'gai-dev-repo' }) },
+    ],
   },
   'GAI-ECR-005': {
     address: REPO,

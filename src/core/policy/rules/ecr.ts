@@ -1,5 +1,5 @@
 import type { PolicyRule } from '../types';
-import { customerManagedKeyProblems, firstBlock, isTrue, show } from './helpers';
+import { customerManagedKeyProblems, firstBlock, isTrue, related, show } from './helpers';
 
 const REPOSITORY = ['aws_ecr_repository'] as const;
 
@@ -66,7 +66,7 @@ export const ecrLifecyclePolicy: PolicyRule = {
   fix: 'Add an aws_ecr_lifecycle_policy whose repository is the repository\'s name, expiring untagged images and keeping a bounded number of tagged ones.',
   appliesTo: REPOSITORY,
   check: (repo, ctx) =>
-    ctx.referencing('aws_ecr_lifecycle_policy', 'repository', repo).length > 0
+    related(ctx, repo, { type: 'aws_ecr_lifecycle_policy', attribute: 'repository', targetAttribute: 'name' }).length > 0
       ? []
       : ['no aws_ecr_lifecycle_policy refers to this repository, so images are never expired'],
 };

@@ -72,20 +72,41 @@ export function customerManagedKeyProblems(value: unknown, attribute: string, fa
 }
 
 /**
- * Checks a resource's companion resources (those of `type` whose `attribute` refers to it, e.g. the
- * `aws_s3_bucket_versioning` of a bucket): compliant when at least one companion has no problems.
- * Otherwise returns `missing` when there is no companion, or each companion's problems prefixed
- * with its address.
+ * How companion resources point at a target: `attribute` of a resource of `type` holds a
+ * `${<target address>.…}` reference or, when `targetAttribute` is given, the same value as the
+ * target's own `targetAttribute` (say, a bucket name written out instead of referenced).
+ */
+export interface Relation {
+  readonly type: string;
+  readonly attribute: string;
+  readonly targetAttribute?: string;
+}
+
+/** The resources related to `target` through `relation`. */
+export function related(ctx: RuleContext, target: SynthResource, relation: Relation): SynthResource[] {
+  const found = [...ctx.referencing(relation.type, relation.attribute, target)];
+  const literal = relation.targetAttribute ? target.config[relation.targetAttribute] : undefined;
+  if (typeof literal === 'string' && literal !== '') {
+    for (const r of ctx.resourcesOfType(relation.type)) {
+      if (r.config[relation.attribute] === literal && !found.includes(r)) found.push(r);
+    }
+  }
+  return found;
+}
+
+/**
+ * Checks a resource's companion resources (e.g. the `aws_s3_bucket_versioning` of a bucket):
+ * compliant when at least one companion has no problems. Otherwise returns `missing` when there is
+ * no companion, or each companion's problems prefixed with its address.
  */
 export function checkCompanions(
   ctx: RuleContext,
   target: SynthResource,
-  type: string,
-  attribute: string,
+  relation: Relation,
   missing: string,
   problemsOf: (companion: SynthResource) => readonly string[],
 ): string[] {
-  const companions = ctx.referencing(type, attribute, target);
+  const companions = related(ctx, target, relation);
   if (companions.length === 0) return [missing];
   const problems = companions.map((c) => problemsOf(c).map((p) => `${c.address}: ${p}`));
   return problems.some((p) => p.length === 0) ? [] : problems.flat();

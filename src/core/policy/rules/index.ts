@@ -1,4 +1,5 @@
 import type { PolicyRule } from '../types';
+import { APIGATEWAY_RULES } from './apigateway';
 import { DYNAMODB_RULES } from './dynamodb';
 import { ECR_RULES } from './ecr';
 import { IAM_RULES } from './iam';
@@ -8,6 +9,7 @@ import { LOGS_RULES } from './logs';
 import { S3_RULES } from './s3';
 import { SQS_RULES } from './sqs';
 
+export * from './apigateway';
 export * from './dynamodb';
 export * from './ecr';
 export * from './iam';
@@ -28,4 +30,5 @@ export const CORE_RULES: readonly PolicyRule[] = [
   ...ECR_RULES,
   ...SQS_RULES,
   ...IAM_RULES,
+  ...APIGATEWAY_RULES,
 ];

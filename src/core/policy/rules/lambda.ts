@@ -1,5 +1,5 @@
 import type { PolicyRule } from '../types';
-import { firstBlock, isExpression, isSet, show } from './helpers';
+import { firstBlock, isExpression, isSet, related, show } from './helpers';
 
 const FUNCTION = ['aws_lambda_function'] as const;
 
@@ -92,12 +92,16 @@ export const lambdaFailureDestination: PolicyRule = {
   appliesTo: FUNCTION,
   check: (fn, ctx) => {
     if (isSet(firstBlock(fn.config.dead_letter_config)?.target_arn)) return [];
-    const onFailure = ctx
-      .referencing('aws_lambda_function_event_invoke_config', 'function_name', fn)
-      .some((c) => isSet(firstBlock(firstBlock(c.config.destination_config)?.on_failure)?.destination));
-    return onFailure
-      ? []
-      : ['has no dead_letter_config.target_arn and no aws_lambda_function_event_invoke_config with an on_failure destination, so failed asynchronous events are dropped'];
+    const invokeConfigs = related(ctx, fn, {
+      type: 'aws_lambda_function_event_invoke_config',
+      attribute: 'function_name',
+      targetAttribute: 'function_name',
+    });
+    const onFailure = invokeConfigs.some((c) => isSet(firstBlock(firstBlock(c.config.destination_config)?.on_failure)?.destination));
+    if (onFailure) return [];
+    return [
+      'has no dead_letter_config.target_arn and no aws_lambda_function_event_invoke_config with an on_failure destination, so failed asynchronous events are dropped',
+    ];
   },
 };
 
@@ -111,7 +115,8 @@ export const lambdaEnvironmentKms: PolicyRule = {
   appliesTo: FUNCTION,
   check: (fn) => {
     const variables = firstBlock(fn.config.environment)?.variables;
-    const hasVariables = isExpression(variables) || (variables !== null && typeof variables === 'object' && Object.keys(variables).length > 0);
+    const hasVariables =
+      isExpression(variables) || (variables !== null && typeof variables === 'object' && Object.keys(variables).length > 0);
     if (!hasVariables || isSet(fn.config.kms_key_arn)) return [];
     return ['environment.variables is set but kms_key_arn is not, so the variables are encrypted with the AWS-managed key aws/lambda'];
   },

@@ -1,17 +1,24 @@
 import type { PolicyRule, SynthResource } from '../types';
 import {
   blocks,
+  type Relation,
   checkCompanions,
   firstBlock,
   hasPreventDestroy,
   isAwsManagedKeyRef,
   isSet,
   isTrue,
+  related,
   show,
   tlsOnlyProblems,
 } from './helpers';
 
 const BUCKET = ['aws_s3_bucket'] as const;
+
+/** A bucket's companion resources of `type`: their `bucket` refers to the bucket (or repeats its name). */
+function companion(type: string): Relation {
+  return { type, attribute: 'bucket', targetAttribute: 'bucket' };
+}
 
 export const s3Versioning: PolicyRule = {
   id: 'GAI-S3-001',
@@ -22,10 +29,16 @@ export const s3Versioning: PolicyRule = {
   fix: 'Add an aws_s3_bucket_versioning with versioning_configuration { status = "Enabled" } for the bucket; SecureBucket does this by default.',
   appliesTo: BUCKET,
   check: (bucket, ctx) =>
-    checkCompanions(ctx, bucket, 'aws_s3_bucket_versioning', 'bucket', 'no aws_s3_bucket_versioning configures this bucket, so versioning is off', (v) => {
-      const status = firstBlock(v.config.versioning_configuration)?.status;
-      return status === 'Enabled' ? [] : [`versioning_configuration.status is ${show(status)}; expected "Enabled"`];
-    }),
+    checkCompanions(
+      ctx,
+      bucket,
+      companion('aws_s3_bucket_versioning'),
+      'no aws_s3_bucket_versioning configures this bucket, so versioning is off',
+      (versioning) => {
+        const status = firstBlock(versioning.config.versioning_configuration)?.status;
+        return status === 'Enabled' ? [] : [`versioning_configuration.status is ${show(status)}; expected "Enabled"`];
+      },
+    ),
 };
 
 const KMS_ALGORITHMS = ['aws:kms', 'aws:kms:dsse'];
@@ -64,8 +77,7 @@ export const s3KmsEncryption: PolicyRule = {
     checkCompanions(
       ctx,
       bucket,
-      'aws_s3_bucket_server_side_encryption_configuration',
-      'bucket',
+      companion('aws_s3_bucket_server_side_encryption_configuration'),
       'no aws_s3_bucket_server_side_encryption_configuration configures this bucket, so objects get SSE-S3 (AES256) only',
       encryptionProblems,
     ),
@@ -81,10 +93,16 @@ export const s3PublicAccessBlock: PolicyRule = {
   fix: 'Add an aws_s3_bucket_public_access_block for the bucket with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true; SecureBucket does this by default.',
   appliesTo: BUCKET,
   check: (bucket, ctx) =>
-    checkCompanions(ctx, bucket, 'aws_s3_bucket_public_access_block', 'bucket', 'no aws_s3_bucket_public_access_block configures this bucket', (pab) => {
-      const off = PUBLIC_ACCESS_SETTINGS.filter((s) => !isTrue(pab.config[s]));
-      return off.length === 0 ? [] : [`${off.join(', ')} ${off.length === 1 ? 'is' : 'are'} not true`];
-    }),
+    checkCompanions(
+      ctx,
+      bucket,
+      companion('aws_s3_bucket_public_access_block'),
+      'no aws_s3_bucket_public_access_block configures this bucket',
+      (block) => {
+        const off = PUBLIC_ACCESS_SETTINGS.filter((setting) => !isTrue(block.config[setting]));
+        return off.length === 0 ? [] : [`${off.join(', ')} ${off.length === 1 ? 'is' : 'are'} not true`];
+      },
+    ),
 };
 
 export const s3TlsOnly: PolicyRule = {
@@ -99,7 +117,7 @@ export const s3TlsOnly: PolicyRule = {
       ctx,
       [
         { name: 'policy', value: bucket.config.policy },
-        ...ctx.referencing('aws_s3_bucket_policy', 'bucket', bucket).map((p) => ({ name: p.address, value: p.config.policy })),
+        ...related(ctx, bucket, companion('aws_s3_bucket_policy')).map((p) => ({ name: p.address, value: p.config.policy })),
       ],
       'no aws_s3_bucket_policy is attached to this bucket, so plain-HTTP requests are not refused',
     ),
@@ -113,8 +131,9 @@ export const s3AccessLogging: PolicyRule = {
   fix: 'Add an aws_s3_bucket_logging for the bucket with target_bucket set to a log bucket; SecureBucket logs to the stack\'s shared AccessLogBucket by default.',
   appliesTo: BUCKET,
   check: (bucket, ctx) => {
-    if (ctx.referencing('aws_s3_bucket_logging', 'bucket', bucket).length > 0) return [];
-    if (ctx.referencing('aws_s3_bucket_logging', 'target_bucket', bucket).length > 0) return [];
+    if (related(ctx, bucket, companion('aws_s3_bucket_logging')).length > 0) return [];
+    const target: Relation = { type: 'aws_s3_bucket_logging', attribute: 'target_bucket', targetAttribute: 'bucket' };
+    if (related(ctx, bucket, target).length > 0) return [];
     return ['no aws_s3_bucket_logging delivers server access logs for this bucket, and no bucket logs into it'];
   },
 };
@@ -131,8 +150,7 @@ export const s3Lifecycle: PolicyRule = {
     checkCompanions(
       ctx,
       bucket,
-      'aws_s3_bucket_lifecycle_configuration',
-      'bucket',
+      companion('aws_s3_bucket_lifecycle_configuration'),
       'no aws_s3_bucket_lifecycle_configuration configures this bucket',
       (lifecycle) => {
         const enabled = blocks(lifecycle.config.rule).filter((r) => r.status === 'Enabled');
@@ -182,8 +200,7 @@ export const s3OwnershipEnforced: PolicyRule = {
     checkCompanions(
       ctx,
       bucket,
-      'aws_s3_bucket_ownership_controls',
-      'bucket',
+      companion('aws_s3_bucket_ownership_controls'),
       'no aws_s3_bucket_ownership_controls configures this bucket',
       (controls) => {
         const ownership = firstBlock(controls.config.rule)?.object_ownership;
