@@ -3,7 +3,9 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { Grant, type IGrantable } from './iam/grant';
-import { renderPolicy, type PolicyStatement } from './iam/policy-statement';
+import { PolicyDocument } from './iam/policy-document';
+import type { PolicyStatement } from './iam/policy-statement';
+import { GaiError } from './errors';
 import { PlatformContext } from './platform-context';
 import { protectFromDestroy } from './protection';
 import { parseProps } from './props';
@@ -117,6 +119,7 @@ export class EncryptionKey extends Construct {
   /** `alias/<prefix>-<environment>-<path>`. */
   readonly aliasName: string;
   private readonly ctx: PlatformContext;
+  private readonly policy = new PolicyDocument('resource');
 
   constructor(scope: Construct, id: string, props: EncryptionKeyProps = {}) {
     super(scope, id);
@@ -130,6 +133,7 @@ export class EncryptionKey extends Construct {
       ...[...new Set(p.services)].sort().map((service) => this.serviceStatement(service)),
     ];
 
+    statements.forEach((st) => this.policy.add(st));
     this.resource = new KmsKey(this, 'Resource', {
       description: p.description ?? `gaiops key for ${this.node.path}`,
       enableKeyRotation: true,
@@ -137,13 +141,25 @@ export class EncryptionKey extends Construct {
       deletionWindowInDays: p.deletionWindowInDays ?? (ctx.ephemeral ? 7 : 30),
       keyUsage: 'ENCRYPT_DECRYPT',
       customerMasterKeySpec: 'SYMMETRIC_DEFAULT',
-      policy: renderPolicy(statements),
+      policy: this.policy.toJsonLazy(),
     });
     protectFromDestroy(this.resource, ctx);
     this.aliasName = `alias/${ctx.physicalName('kms-alias', this)}`;
     this.alias = new KmsAlias(this, 'Alias', { name: this.aliasName, targetKeyId: this.resource.keyId });
     this.keyArn = this.resource.arn;
     this.keyId = this.resource.keyId;
+  }
+
+  /**
+   * Adds a statement to the key policy (rendered at synth), for a service that needs conditions
+   * specific to one resource — e.g. EventBridge on one encrypted bus. Principals are required;
+   * statement ids must be unique.
+   */
+  addToResourcePolicy(statement: PolicyStatement): void {
+    if (statement.sid && this.policy.statements.some((s) => s.sid === statement.sid)) {
+      throw new GaiError('gaiops:encryption-key:duplicate-sid', `${this.node.path}: key policy already has a statement ${statement.sid}`);
+    }
+    this.policy.add(statement);
   }
 
   /** Encrypt and decrypt (data keys included). */

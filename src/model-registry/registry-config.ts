@@ -44,11 +44,46 @@ export const GovernanceGatesSchema = z.strictObject({
 export type GovernanceGates = z.output<typeof GovernanceGatesSchema>;
 export type GovernanceGatesInput = z.input<typeof GovernanceGatesSchema>;
 
+const F = FairnessThresholdsSchema.shape;
+const G = GovernanceGatesSchema.shape;
+
+/** Fairness thresholds of a per-model override: each one given replaces the default's. */
+export const FairnessOverrideSchema = z.strictObject({
+  maxDemographicParityDifference: F.maxDemographicParityDifference.unwrap().optional(),
+  minDisparateImpactRatio: F.minDisparateImpactRatio.unwrap().optional(),
+  maxEqualizedOddsDifference: F.maxEqualizedOddsDifference.unwrap().optional(),
+});
+
+/**
+ * A per-model override of the gates: every field optional and WITHOUT defaults (a `.partial()`
+ * of GovernanceGatesSchema would fill them in and silently reset the defaults it does not name).
+ */
+export const GatesOverrideSchema = z.strictObject({
+  requiredMetrics: G.requiredMetrics.unwrap().optional(),
+  fairness: FairnessOverrideSchema.optional(),
+  requireModelCard: G.requireModelCard.unwrap().optional(),
+  requireArtifactDigest: G.requireArtifactDigest.unwrap().optional(),
+  requireApproval: G.requireApproval.unwrap().optional(),
+  protectedAliases: G.protectedAliases.unwrap().optional(),
+});
+export type GatesOverride = z.output<typeof GatesOverrideSchema>;
+
+/** The gates of one model: the defaults, with each field the override sets replacing the default's (fairness threshold by threshold). */
+export function mergeGates(defaults: GovernanceGates, override: GatesOverride | undefined): GovernanceGates {
+  if (!override) return defaults;
+  const { fairness, ...rest } = override;
+  return GovernanceGatesSchema.parse({ ...defaults, ...definedOnly(rest), fairness: { ...defaults.fairness, ...definedOnly(fairness ?? {}) } });
+}
+
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 export const RegistryConfigSchema = z.strictObject({
   version: z.literal(1),
   defaultGates: GovernanceGatesSchema,
   /** Per registered model, replacing the defaults field by field. */
-  modelGates: z.record(z.string().min(1), GovernanceGatesSchema.partial()).default({}),
+  modelGates: z.record(z.string().min(1), GatesOverrideSchema).default({}),
   /** IAM role ARNs whose sessions may approve (matched against the caller's assumed role). */
   approverRoleArns: z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/)).default([]),
   /** Dev/local only: take the caller identity from the `x-gaiops-principal` header. */

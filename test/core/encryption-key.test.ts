@@ -57,6 +57,23 @@ describe('EncryptionKey', () => {
     });
   });
 
+  it('takes extra resource-specific statements, rendered at synth, and refuses duplicate ids', () => {
+    const stack = platformStack();
+    const key = new EncryptionKey(stack, 'DataKey');
+    key.addToResourcePolicy({
+      sid: 'EventBridgeBus',
+      principals: { Service: ['events.amazonaws.com'] },
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: ['*'],
+      conditions: { StringEquals: { 'kms:EncryptionContext:aws:events:event-bus:arn': 'arn:aws:events:eu-west-1:1:event-bus/b' } },
+    });
+    expect(() => key.addToResourcePolicy({ sid: 'EventBridgeBus', principals: { Service: ['x.amazonaws.com'] }, actions: ['kms:Decrypt'], resources: ['*'] })).toThrow(
+      /duplicate-sid/,
+    );
+    const doc = policy(only(synth(stack), 'aws_kms_key').policy);
+    expect(doc.Statement.map((s) => s.Sid)).toEqual(['AccountAdministration', 'AccountUseThroughIam', 'EventBridgeBus']);
+  });
+
   it('rejects bad props with every field named', () => {
     const stack = platformStack();
     expect(() => new EncryptionKey(stack, 'K', { services: ['ec2' as never], deletionWindowInDays: 3, rotationPeriodInDays: 10 })).toThrow(

@@ -63,6 +63,12 @@ export interface RawHttpRequest {
   /** The request body as text (adapters decode base64 first); empty or undefined means no body. */
   readonly rawBody?: string;
   readonly requestId: string;
+  /**
+   * The authenticated caller as established by the platform in front of the app (e.g. the IAM
+   * `userArn` from an API Gateway IAM authorizer), never taken from client-controlled input.
+   * Undefined when the transport does not authenticate callers (e.g. `serveHttp`).
+   */
+  readonly principal?: string;
 }
 
 /** What a route handler receives. */
@@ -79,6 +85,8 @@ export interface HttpRequest<TParams extends Record<string, string> = Record<str
   readonly body: unknown;
   readonly rawBody?: string;
   readonly requestId: string;
+  /** See `RawHttpRequest.principal`. */
+  readonly principal?: string;
 }
 
 /** What a route handler returns; `body` is serialised as JSON. */
@@ -266,6 +274,7 @@ export class HttpApp {
         body: parseJsonBody(raw.rawBody, headers['content-type']),
         rawBody: raw.rawBody,
         requestId,
+        principal: raw.principal,
       };
       const result = await match.route.handler(request, { log });
       response = serialize(result);

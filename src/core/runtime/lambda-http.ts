@@ -22,7 +22,9 @@ export type LambdaHttpHandler = (event: HttpApiEvent) => Promise<APIGatewayProxy
  *   non-`$default` stage is removed, so routes do not depend on the stage name);
  * - query from `rawQueryString` (first value wins for repeated names);
  * - body decoded from base64 when `isBase64Encoded`;
- * - request id from `requestContext.requestId`, echoed as the `x-request-id` response header.
+ * - request id from `requestContext.requestId`, echoed as the `x-request-id` response header;
+ * - `principal` from the IAM authorizer block (`requestContext.authorizer.iam.userArn`, else
+ *   `callerId`), see `principalFromRequestContext`; undefined for routes without IAM auth.
  * Never throws for a well-formed event: errors become JSON error responses.
  */
 export function toLambdaHandler(app: HttpApp): LambdaHttpHandler {
@@ -42,6 +44,7 @@ export function toLambdaHandler(app: HttpApp): LambdaHttpHandler {
       headers: event.headers ?? {},
       rawBody,
       requestId,
+      principal: principalFromRequestContext(requestContext),
     });
     return {
       statusCode: response.status,
@@ -50,6 +53,20 @@ export function toLambdaHandler(app: HttpApp): LambdaHttpHandler {
       isBase64Encoded: false,
     };
   };
+}
+
+/**
+ * The caller established by an API Gateway IAM (SigV4) authorizer: `authorizer.iam.userArn` (e.g.
+ * `arn:aws:sts::123456789012:assumed-role/Role/session`), else `authorizer.iam.callerId`; undefined
+ * when the event carries no IAM authorizer context. Client headers are never consulted.
+ */
+export function principalFromRequestContext(requestContext: unknown): string | undefined {
+  const iam = (requestContext as { authorizer?: { iam?: { userArn?: unknown; callerId?: unknown } } } | undefined)?.authorizer?.iam;
+  if (!iam) return undefined;
+  for (const candidate of [iam.userArn, iam.callerId]) {
+    if (typeof candidate === 'string' && candidate.trim() !== '') return candidate.trim();
+  }
+  return undefined;
 }
 
 function stripStage(path: string, stage: string | undefined): string {
