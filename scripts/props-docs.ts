@@ -17,6 +17,8 @@ import {
   SecureQueuePropsSchema,
   SecureTablePropsSchema,
 } from '../src';
+import { FeatureStorePropsSchema } from '../src/feature-store/schema';
+import { ModelRegistryPropsSchema } from '../src/model-registry/schema';
 
 /** Which schema fills which marked block of which file. */
 export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
@@ -30,6 +32,8 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/core/README.md', name: 'Role', schema: RolePropsSchema },
   { file: 'src/core/README.md', name: 'NodeFunction', schema: NodeFunctionPropsSchema },
   { file: 'src/core/README.md', name: 'ContainerImage', schema: ContainerImagePropsSchema },
+  { file: 'src/feature-store/README.md', name: 'FeatureStore', schema: FeatureStorePropsSchema },
+  { file: 'src/model-registry/README.md', name: 'ModelRegistry', schema: ModelRegistryPropsSchema },
 ];
 
 type JsonSchema = {

@@ -70,3 +70,42 @@ export { activeFindings, evaluatePolicies, formatFinding, MIN_JUSTIFICATION_LENG
 export { PolicyPack } from './core/policy/policy-pack';
 export { SynthStack } from './core/policy/synth-stack';
 export type { Finding, IamStatement, PolicyRule, RuleContext, Severity, Suppression, SynthResource } from './core/policy/types';
+
+// FeatureStore
+export { FeatureStore, FEATURE_STORE_ROUTES, GLUE_TYPES, glueColumns } from './feature-store/feature-store';
+export { FeatureStorePropsSchema, type FeatureStoreProps } from './feature-store/schema';
+export {
+  FEATURE_STORE_ENV,
+  FeatureGroupSchema,
+  FeatureSchema,
+  FeatureStoreConfigSchema,
+  OFFLINE_LAYOUT,
+  type Feature,
+  type FeatureGroup,
+  type FeatureGroupInput,
+  type FeatureStoreConfig,
+  type FeatureType,
+} from './feature-store/feature-group';
+
+// ModelRegistry
+export {
+  GAIOPS_API_BASE,
+  MLFLOW_API_BASE,
+  ModelRegistry,
+  REGISTRY_GRANT_KINDS,
+  REGISTRY_ROUTES,
+  RegistryEventRoute,
+  type EventTargetOptions,
+  type RegistryRoute,
+  type RegistryRouteKind,
+} from './model-registry/model-registry';
+export { ModelRegistryPropsSchema, type ModelRegistryProps } from './model-registry/schema';
+export {
+  GovernanceGatesSchema,
+  MODEL_REGISTRY_ENV,
+  REGISTRY_EVENTS,
+  RegistryConfigSchema,
+  type GovernanceGates,
+  type GovernanceGatesInput,
+  type RegistryConfig,
+} from './model-registry/registry-config';

@@ -22,6 +22,26 @@ export const RUNTIMES = [
       dockerfile: 'src/core/object-digest/runtime/Dockerfile',
     },
   },
+  {
+    name: 'model-registry',
+    lambda: { entry: 'src/model-registry/runtime/lambda.ts' },
+    container: {
+      entry: 'src/model-registry/runtime/server.ts',
+      dockerfile: 'src/model-registry/runtime/Dockerfile',
+    },
+  },
+  {
+    name: 'feature-store-ingest',
+    lambda: { entry: 'src/feature-store/runtime/ingest-lambda.ts' },
+  },
+  {
+    name: 'feature-store-serving',
+    lambda: { entry: 'src/feature-store/runtime/serving-lambda.ts' },
+    container: {
+      entry: 'src/feature-store/runtime/serving-server.ts',
+      dockerfile: 'src/feature-store/runtime/Dockerfile',
+    },
+  },
 ] as const satisfies readonly RuntimeDefinition[];
 
 export type RuntimeName = (typeof RUNTIMES)[number]['name'];

@@ -1,18 +1,23 @@
 /**
  * The reference deployment: `npm run synth` (or `cdktf synth`) writes
- * `cdktf.out/stacks/<stack>/cdk.tf.json`. For now one `foundation` stack for the `dev`
- * environment, built from the core pieces; later issues grow it into the whole platform.
+ * `cdktf.out/stacks/<stack>/cdk.tf.json` for the `dev` environment:
+ * - `foundation`: the core pieces (key, buckets, table, a NodeFunction, a ContainerImage);
+ * - `data`: the FeatureStore and the ModelRegistry (AWS data services, AWS provider only).
+ * Later issues add the network/cluster, add-on, workload and observability stacks.
  */
 import {
   App,
   ContainerImage,
   EncryptionKey,
+  FeatureStore,
   LambdaCode,
+  ModelRegistry,
   NodeFunction,
   PlatformStack,
   SecureBucket,
   SecureTable,
   TerraformOutput,
+  type FeatureGroupInput,
   type PlatformSettingsInput,
 } from '../src';
 
@@ -54,11 +59,60 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
 
   const image = new ContainerImage(stack, 'ObjectDigestImage', { runtime: 'object-digest' });
 
+  buildDataStack(app);
+
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
   new TerraformOutput(stack, 'object_digest_function', { value: digest.functionName });
   new TerraformOutput(stack, 'object_digest_image', { value: image.imageUri });
   return app;
+}
+
+/** Feature groups of the reference e-commerce domain: customers (with PII) and their purchases. */
+export const REFERENCE_FEATURE_GROUPS: FeatureGroupInput[] = [
+  {
+    name: 'customers',
+    entityKeys: [{ name: 'customer_id', type: 'string' }],
+    eventTimeColumn: 'updated_at',
+    features: [
+      { name: 'email', type: 'string', pii: 'hash', maxLength: 254 },
+      { name: 'phone', type: 'string', pii: 'mask', regex: '^\\+?[0-9 ()-]{6,20}$' },
+      { name: 'gender', type: 'string', allowedValues: ['female', 'male', 'nonbinary', 'undisclosed'] },
+      { name: 'age_band', type: 'string', allowedValues: ['18-24', '25-34', '35-44', '45-54', '55-64', '65+'] },
+      { name: 'lifetime_value', type: 'float', min: 0 },
+      { name: 'orders_90d', type: 'int', min: 0, nullable: false },
+    ],
+    sensitiveAttributes: ['gender', 'age_band'],
+    onlineTtlSeconds: 7 * 24 * 3600,
+  },
+  {
+    name: 'purchases',
+    entityKeys: [{ name: 'customer_id', type: 'string' }],
+    eventTimeColumn: 'purchased_at',
+    features: [
+      { name: 'product_id', type: 'string', nullable: false },
+      { name: 'amount', type: 'float', min: 0, nullable: false },
+      { name: 'currency', type: 'string', allowedValues: ['EUR', 'USD', 'GBP'] },
+      { name: 'returned', type: 'bool' },
+    ],
+    onlineTtlSeconds: 24 * 3600,
+  },
+];
+
+/** The data layer: FeatureStore and ModelRegistry in their own stack (AWS provider only). */
+function buildDataStack(app: App): PlatformStack {
+  const stack = new PlatformStack(app, 'data', { settings: REFERENCE_SETTINGS });
+  const features = new FeatureStore(stack, 'Features', { featureGroups: REFERENCE_FEATURE_GROUPS });
+  const registry = new ModelRegistry(stack, 'Registry', {
+    gates: { requiredMetrics: [{ metric: 'accuracy', min: 0.9 }] },
+  });
+  new TerraformOutput(stack, 'feature_api_url', { value: features.apiUrl });
+  new TerraformOutput(stack, 'feature_bucket', { value: features.bucket.bucketName });
+  new TerraformOutput(stack, 'feature_glue_database', { value: features.glueDatabaseName });
+  new TerraformOutput(stack, 'registry_api_url', { value: registry.apiUrl });
+  new TerraformOutput(stack, 'registry_artifact_bucket', { value: registry.artifactBucket.bucketName });
+  new TerraformOutput(stack, 'registry_event_bus', { value: registry.eventBusName });
+  return stack;
 }
 
 if (require.main === module) {

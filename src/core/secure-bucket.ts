@@ -53,19 +53,34 @@ export const SecureBucketPropsSchema = z.strictObject({
       noncurrentVersionTransitionDays: z.number().int().min(30).nullable().default(30),
       noncurrentVersionExpirationDays: z.number().int().min(1).default(90),
       currentVersionExpirationDays: z.number().int().min(1).nullable().default(null),
+      prefixExpirations: z
+        .array(
+          z.strictObject({
+            prefix: S3PrefixSchema,
+            days: z.number().int().min(1),
+            noncurrentDays: z.number().int().min(1).default(1),
+          }),
+        )
+        .default([])
+        .superRefine((list, ctx) => {
+          list.forEach((e, i) => {
+            if (list.findIndex((o) => o.prefix === e.prefix) !== i) ctx.addIssue({ code: 'custom', path: [i, 'prefix'], message: `duplicate prefix ${e.prefix}` });
+          });
+        }),
     })
     .default({
       abortIncompleteMultipartUploadDays: 7,
       noncurrentVersionTransitionDays: 30,
       noncurrentVersionExpirationDays: 90,
       currentVersionExpirationDays: null,
+      prefixExpirations: [],
     })
     .refine(
       (l) => l.noncurrentVersionTransitionDays === null || l.noncurrentVersionExpirationDays > l.noncurrentVersionTransitionDays,
       { message: 'noncurrentVersionExpirationDays must be later than noncurrentVersionTransitionDays', path: ['noncurrentVersionExpirationDays'] },
     )
     .describe(
-      'Lifecycle: abort incomplete multipart uploads after 7 days; move noncurrent versions to STANDARD_IA after 30 days (`null`: never) and expire them after 90; never expire current versions (`currentVersionExpirationDays`, default `null`).',
+      'Lifecycle: abort incomplete multipart uploads after 7 days; move noncurrent versions to STANDARD_IA after 30 days (`null`: never) and expire them after 90; never expire current versions (`currentVersionExpirationDays`, default `null`); `prefixExpirations` (default none): objects under a prefix expire after `days`, their noncurrent versions `noncurrentDays` (default 1) later, and the delete markers left behind are removed.',
     ),
   objectLock: z
     .strictObject({
@@ -174,6 +189,14 @@ export class SecureBucket extends Construct {
         ...(l.currentVersionExpirationDays !== null
           ? [{ id: 'expire-current-versions', status: 'Enabled', filter: [{ prefix: '' }], expiration: [{ days: l.currentVersionExpirationDays }] }]
           : []),
+        // S3 allows one lifecycle configuration per bucket, so per-prefix expiry lives here too.
+        ...l.prefixExpirations.flatMap(({ prefix, days, noncurrentDays }) => {
+          const id = `expire-${prefix.replace(/\/+$/, '').replace(/[^A-Za-z0-9]+/g, '-')}`;
+          return [
+            { id, status: 'Enabled', filter: [{ prefix }], expiration: [{ days }], noncurrentVersionExpiration: [{ noncurrentDays }] },
+            { id: `${id}-delete-markers`, status: 'Enabled', filter: [{ prefix }], expiration: [{ expiredObjectDeleteMarker: true }] },
+          ];
+        }),
       ],
     });
 

@@ -28,6 +28,8 @@ export class SecureQueue extends Construct {
   readonly queueUrl: string;
   readonly queueName: string;
   readonly encryptionKey: EncryptionKey;
+  /** The queue policy: resources that need it in place first (e.g. an S3 notification) depend on it. */
+  readonly policyResource: SqsQueuePolicy;
   private readonly policy = new PolicyDocument('resource');
 
   constructor(scope: Construct, id: string, props: SecureQueueProps) {
@@ -56,7 +58,7 @@ export class SecureQueue extends Construct {
       resources: [this.queueArn],
       conditions: { Bool: { 'aws:SecureTransport': 'false' } },
     });
-    new SqsQueuePolicy(this, 'Policy', { queueUrl: this.queueUrl, policy: this.policy.toJsonLazy() });
+    this.policyResource = new SqsQueuePolicy(this, 'Policy', { queueUrl: this.queueUrl, policy: this.policy.toJsonLazy() });
   }
 
   addToResourcePolicy(statement: PolicyStatement): void {

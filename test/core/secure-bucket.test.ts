@@ -158,3 +158,26 @@ describe('SecureBucket object lock', () => {
     expect(resources(json, 'aws_s3_bucket_object_lock_configuration')).toEqual([]);
   });
 });
+
+describe('SecureBucket prefix expirations', () => {
+  it('adds per-prefix expiry rules to the one lifecycle configuration', () => {
+    const stack = platformStack();
+    new SecureBucket(stack, 'Landing', { lifecycle: { prefixExpirations: [{ prefix: 'raw/', days: 30 }, { prefix: 'tmp/x/', days: 1, noncurrentDays: 2 }] } });
+    const json = synth(stack);
+    expect(resources(json, 'aws_s3_bucket_lifecycle_configuration').filter(([n]) => n.startsWith('Landing'))).toHaveLength(1);
+    const rules = byPath(json, 'aws_s3_bucket_lifecycle_configuration', 'teststack/Landing/Lifecycle').rule;
+    expect(rules.slice(2)).toEqual([
+      { id: 'expire-raw', status: 'Enabled', filter: [{ prefix: 'raw/' }], expiration: [{ days: 30 }], noncurrent_version_expiration: [{ noncurrent_days: 1 }] },
+      { id: 'expire-raw-delete-markers', status: 'Enabled', filter: [{ prefix: 'raw/' }], expiration: [{ expired_object_delete_marker: true }] },
+      { id: 'expire-tmp-x', status: 'Enabled', filter: [{ prefix: 'tmp/x/' }], expiration: [{ days: 1 }], noncurrent_version_expiration: [{ noncurrent_days: 2 }] },
+      { id: 'expire-tmp-x-delete-markers', status: 'Enabled', filter: [{ prefix: 'tmp/x/' }], expiration: [{ expired_object_delete_marker: true }] },
+    ]);
+  });
+
+  it('refuses duplicate or malformed prefixes', () => {
+    expect(() => new SecureBucket(platformStack(), 'L', { lifecycle: { prefixExpirations: [{ prefix: 'raw/', days: 1 }, { prefix: 'raw/', days: 2 }] } })).toThrow(
+      /lifecycle\.prefixExpirations\[1\]\.prefix: duplicate prefix raw\//,
+    );
+    expect(() => new SecureBucket(platformStack(), 'L', { lifecycle: { prefixExpirations: [{ prefix: 'raw', days: 0 }] } })).toThrow(GaiConfigError);
+  });
+});

@@ -13,10 +13,33 @@ describe('reference deployment (stacks/main.ts)', () => {
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
   const stackJson = JSON.parse(readFileSync(join(outdir, 'stacks/foundation/cdk.tf.json'), 'utf8'));
 
-  it('synthesizes the foundation stack with no policy errors or warnings', () => {
-    expect(Object.keys(manifest.stacks)).toEqual(['foundation']);
-    expect(manifest.stacks.foundation.annotations).toEqual([]);
+  const dataJson = JSON.parse(readFileSync(join(outdir, 'stacks/data/cdk.tf.json'), 'utf8'));
+
+  it('synthesizes every stack with no policy errors or warnings', () => {
+    expect(Object.keys(manifest.stacks).sort()).toEqual(['data', 'foundation']);
+    for (const [name, stack] of Object.entries(manifest.stacks) as [string, { annotations: unknown[] }][]) {
+      expect(stack.annotations, name).toEqual([]);
+    }
     expect(activeFindings(evaluatePolicies(stackJson, CORE_RULES))).toEqual([]);
+    expect(activeFindings(evaluatePolicies(dataJson, CORE_RULES))).toEqual([]);
+  });
+
+  it('puts the FeatureStore and the ModelRegistry in the data stack', () => {
+    const paths = Object.values(dataJson.resource as Record<string, Record<string, { '//': { metadata: { path: string } } }>>)
+      .flatMap((byName) => Object.values(byName))
+      .map((r) => r['//'].metadata.path);
+    expect(paths.some((p) => p.startsWith('data/Features/'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('data/Registry/'))).toBe(true);
+    expect(Object.keys(dataJson.resource.aws_glue_catalog_table)).toHaveLength(2);
+    expect(Object.keys(dataJson.resource.aws_cloudwatch_event_bus)).toHaveLength(1);
+    expect(Object.keys(dataJson.output).sort()).toEqual([
+      'feature_api_url',
+      'feature_bucket',
+      'feature_glue_database',
+      'registry_api_url',
+      'registry_artifact_bucket',
+      'registry_event_bus',
+    ]);
   });
 
   it('contains every core piece', () => {
@@ -50,7 +73,9 @@ describe('reference deployment (stacks/main.ts)', () => {
     const again = mkdtempSync(join(tmpdir(), 'gaiops-ref-'));
     try {
       buildReferenceApp({ outdir: again }).synth();
-      expect(readFileSync(join(again, 'stacks/foundation/cdk.tf.json'), 'utf8')).toBe(readFileSync(join(outdir, 'stacks/foundation/cdk.tf.json'), 'utf8'));
+      for (const stack of ['foundation', 'data']) {
+        expect(readFileSync(join(again, `stacks/${stack}/cdk.tf.json`), 'utf8')).toBe(readFileSync(join(outdir, `stacks/${stack}/cdk.tf.json`), 'utf8'));
+      }
     } finally {
       rmSync(again, { recursive: true, force: true });
     }

@@ -683,7 +683,10 @@ describe('core rules', () => {
   });
 
   it('are each covered below by failing and passing fixtures', () => {
-    expect(Object.keys(CASES).sort()).toEqual(CORE_RULES.map((r) => r.id).sort());
+    // API Gateway rules are covered in test/core/http-api.test.ts, Glue/Athena/Secrets Manager in
+    // data-rules.test.ts, EventBridge in eventbridge-rules.test.ts.
+    const elsewhere = /^GAI-(APIGW|GLUE|ATH|SM|EVB)-/;
+    expect(Object.keys(CASES).sort()).toEqual(CORE_RULES.map((r) => r.id).filter((id) => !elsewhere.test(id)).sort());
     for (const c of Object.values(CASES)) {
       expect(c.fail.length).toBeGreaterThan(0);
       expect(c.pass.length).toBeGreaterThan(0);

@@ -1,5 +1,9 @@
 import type { PolicyRule } from '../types';
 import { APIGATEWAY_RULES } from './apigateway';
+import { ATHENA_RULES } from './athena';
+import { EVENTBRIDGE_RULES } from './eventbridge';
+import { GLUE_RULES } from './glue';
+import { SECRETSMANAGER_RULES } from './secretsmanager';
 import { DYNAMODB_RULES } from './dynamodb';
 import { ECR_RULES } from './ecr';
 import { IAM_RULES } from './iam';
@@ -10,6 +14,10 @@ import { S3_RULES } from './s3';
 import { SQS_RULES } from './sqs';
 
 export * from './apigateway';
+export * from './athena';
+export * from './eventbridge';
+export * from './glue';
+export * from './secretsmanager';
 export * from './dynamodb';
 export * from './ecr';
 export * from './iam';
@@ -31,4 +39,8 @@ export const CORE_RULES: readonly PolicyRule[] = [
   ...SQS_RULES,
   ...IAM_RULES,
   ...APIGATEWAY_RULES,
+  ...GLUE_RULES,
+  ...ATHENA_RULES,
+  ...SECRETSMANAGER_RULES,
+  ...EVENTBRIDGE_RULES,
 ];
