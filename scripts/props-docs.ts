@@ -19,6 +19,7 @@ import {
 } from '../src';
 import { FeatureStorePropsSchema } from '../src/feature-store/schema';
 import { ModelRegistryPropsSchema } from '../src/model-registry/schema';
+import { ClusterNetworkPropsSchema, GpuTrainingClusterPropsSchema } from '../src/gpu-training-cluster/schema';
 
 /** Which schema fills which marked block of which file. */
 export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
@@ -34,6 +35,8 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/core/README.md', name: 'ContainerImage', schema: ContainerImagePropsSchema },
   { file: 'src/feature-store/README.md', name: 'FeatureStore', schema: FeatureStorePropsSchema },
   { file: 'src/model-registry/README.md', name: 'ModelRegistry', schema: ModelRegistryPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'ClusterNetwork', schema: ClusterNetworkPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'GpuTrainingCluster', schema: GpuTrainingClusterPropsSchema },
 ];
 
 type JsonSchema = {

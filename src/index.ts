@@ -109,3 +109,17 @@ export {
   type GovernanceGatesInput,
   type RegistryConfig,
 } from './model-registry/registry-config';
+
+// GpuTrainingCluster (AWS side: network, EKS, Karpenter IAM)
+export { ClusterNetwork } from './gpu-training-cluster/network';
+export { GpuTrainingCluster, type ClusterReference } from './gpu-training-cluster/cluster';
+export {
+  ClusterNetworkPropsSchema,
+  DEFAULT_ADDON_VERSIONS,
+  ExistingNetworkPropsSchema,
+  GpuTrainingClusterPropsSchema,
+  type ClusterNetworkProps,
+  type ExistingNetworkProps,
+  type GpuTrainingClusterProps,
+  type IClusterNetwork,
+} from './gpu-training-cluster/schema';

@@ -2,12 +2,15 @@
  * The reference deployment: `npm run synth` (or `cdktf synth`) writes
  * `cdktf.out/stacks/<stack>/cdk.tf.json` for the `dev` environment:
  * - `foundation`: the core pieces (key, buckets, table, a NodeFunction, a ContainerImage);
- * - `data`: the FeatureStore and the ModelRegistry (AWS data services, AWS provider only).
- * Later issues add the network/cluster, add-on, workload and observability stacks.
+ * - `data`: the FeatureStore and the ModelRegistry (AWS data services, AWS provider only);
+ * - `cluster`: the network, EKS and Karpenter IAM of the GPU training cluster (AWS provider only).
+ * Later issues add the add-on, workload and observability stacks configured from the cluster.
  */
 import {
   App,
+  ClusterNetwork,
   ContainerImage,
+  GpuTrainingCluster,
   EncryptionKey,
   FeatureStore,
   LambdaCode,
@@ -60,6 +63,7 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
   const image = new ContainerImage(stack, 'ObjectDigestImage', { runtime: 'object-digest' });
 
   buildDataStack(app);
+  buildClusterStack(app);
 
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
@@ -112,6 +116,26 @@ function buildDataStack(app: App): PlatformStack {
   new TerraformOutput(stack, 'registry_api_url', { value: registry.apiUrl });
   new TerraformOutput(stack, 'registry_artifact_bucket', { value: registry.artifactBucket.bucketName });
   new TerraformOutput(stack, 'registry_event_bus', { value: registry.eventBusName });
+  return stack;
+}
+
+/** Role ARNs given cluster-admin access in the reference deployment (replace with your own). */
+export const REFERENCE_CLUSTER_ADMINS = ['arn:aws:iam::111122223333:role/PlatformAdmin'];
+
+/**
+ * Layer 1 of the cluster: network + EKS + Karpenter IAM (AWS provider only). Helm add-ons and
+ * Kubernetes workloads go into later stacks configured from `cluster.reference()`.
+ */
+function buildClusterStack(app: App): PlatformStack {
+  const stack = new PlatformStack(app, 'cluster', { settings: REFERENCE_SETTINGS });
+  const clusterName = 'gai-dev-training';
+  const network = new ClusterNetwork(stack, 'Network', { clusterName, natGateways: 'single' });
+  const cluster = new GpuTrainingCluster(stack, 'Training', { network, clusterName, adminRoleArns: REFERENCE_CLUSTER_ADMINS });
+  const ref = cluster.reference();
+  new TerraformOutput(stack, 'cluster_name', { value: ref.clusterName });
+  new TerraformOutput(stack, 'cluster_endpoint', { value: ref.endpoint });
+  new TerraformOutput(stack, 'karpenter_node_role', { value: ref.nodeRoleName });
+  new TerraformOutput(stack, 'karpenter_interruption_queue', { value: ref.interruptionQueueName });
   return stack;
 }
 

@@ -14,14 +14,25 @@ describe('reference deployment (stacks/main.ts)', () => {
   const stackJson = JSON.parse(readFileSync(join(outdir, 'stacks/foundation/cdk.tf.json'), 'utf8'));
 
   const dataJson = JSON.parse(readFileSync(join(outdir, 'stacks/data/cdk.tf.json'), 'utf8'));
+  const clusterJson = JSON.parse(readFileSync(join(outdir, 'stacks/cluster/cdk.tf.json'), 'utf8'));
 
   it('synthesizes every stack with no policy errors or warnings', () => {
-    expect(Object.keys(manifest.stacks).sort()).toEqual(['data', 'foundation']);
+    expect(Object.keys(manifest.stacks).sort()).toEqual(['cluster', 'data', 'foundation']);
     for (const [name, stack] of Object.entries(manifest.stacks) as [string, { annotations: unknown[] }][]) {
       expect(stack.annotations, name).toEqual([]);
     }
     expect(activeFindings(evaluatePolicies(stackJson, CORE_RULES))).toEqual([]);
     expect(activeFindings(evaluatePolicies(dataJson, CORE_RULES))).toEqual([]);
+    expect(activeFindings(evaluatePolicies(clusterJson, CORE_RULES))).toEqual([]);
+  });
+
+  it('puts the network, the private EKS cluster and Karpenter IAM in the cluster stack', () => {
+    const eks = Object.values(clusterJson.resource.aws_eks_cluster as Record<string, { name: string; vpc_config: { endpoint_public_access: boolean } }>);
+    expect(eks).toHaveLength(1);
+    expect(eks[0].name).toBe('gai-dev-training');
+    expect(eks[0].vpc_config.endpoint_public_access).toBe(false);
+    expect(Object.keys(clusterJson.resource.aws_nat_gateway)).toHaveLength(1);
+    expect(Object.keys(clusterJson.output).sort()).toEqual(['cluster_endpoint', 'cluster_name', 'karpenter_interruption_queue', 'karpenter_node_role']);
   });
 
   it('puts the FeatureStore and the ModelRegistry in the data stack', () => {
@@ -73,7 +84,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     const again = mkdtempSync(join(tmpdir(), 'gaiops-ref-'));
     try {
       buildReferenceApp({ outdir: again }).synth();
-      for (const stack of ['foundation', 'data']) {
+      for (const stack of ['foundation', 'data', 'cluster']) {
         expect(readFileSync(join(again, `stacks/${stack}/cdk.tf.json`), 'utf8')).toBe(readFileSync(join(outdir, `stacks/${stack}/cdk.tf.json`), 'utf8'));
       }
     } finally {

@@ -34,6 +34,13 @@ export const RolePropsSchema = z.strictObject({
     .default(3600)
     .describe('Maximum session duration. Default 3600 (one hour).'),
   permissionsBoundaryArn: z.string().optional().describe('Permissions boundary policy ARN. Default none.'),
+  trustActions: z
+    .array(z.enum(['sts:AssumeRole', 'sts:TagSession']))
+    .min(1)
+    .default(['sts:AssumeRole'])
+    .describe(
+      'Actions the trust policy allows the service principals. Default `["sts:AssumeRole"]`; EKS Pod Identity (`pods.eks.amazonaws.com`) needs `["sts:AssumeRole", "sts:TagSession"]`.',
+    ),
 });
 export type RoleProps = z.input<typeof RolePropsSchema>;
 
@@ -65,7 +72,7 @@ export class Role extends Construct implements IGrantable, IPrincipal {
       permissionsBoundary: p.permissionsBoundaryArn,
       assumeRolePolicy: renderPolicy([
         {
-          actions: ['sts:AssumeRole'],
+          actions: [...new Set(p.trustActions)].sort(),
           principals: { Service: [...p.assumedBy].sort() },
           resources: [],
         },

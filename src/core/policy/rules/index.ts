@@ -1,6 +1,8 @@
 import type { PolicyRule } from '../types';
 import { APIGATEWAY_RULES } from './apigateway';
 import { ATHENA_RULES } from './athena';
+import { EKS_RULES } from './eks';
+import { NETWORK_RULES } from './network';
 import { EVENTBRIDGE_RULES } from './eventbridge';
 import { GLUE_RULES } from './glue';
 import { SECRETSMANAGER_RULES } from './secretsmanager';
@@ -15,6 +17,8 @@ import { SQS_RULES } from './sqs';
 
 export * from './apigateway';
 export * from './athena';
+export * from './eks';
+export * from './network';
 export * from './eventbridge';
 export * from './glue';
 export * from './secretsmanager';
@@ -43,4 +47,6 @@ export const CORE_RULES: readonly PolicyRule[] = [
   ...ATHENA_RULES,
   ...SECRETSMANAGER_RULES,
   ...EVENTBRIDGE_RULES,
+  ...EKS_RULES,
+  ...NETWORK_RULES,
 ];
