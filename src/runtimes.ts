@@ -13,13 +13,16 @@ export interface RuntimeDefinition {
   readonly container?: { readonly entry: string; readonly dockerfile: string };
 }
 
+/** The one Dockerfile of gaiops' Node.js HTTP services (pinned base image, non-root, nothing installed). */
+export const NODE_SERVICE_DOCKERFILE = 'src/core/runtime/Dockerfile';
+
 export const RUNTIMES = [
   {
     name: 'object-digest',
     lambda: { entry: 'src/core/object-digest/runtime/lambda.ts' },
     container: {
       entry: 'src/core/object-digest/runtime/server.ts',
-      dockerfile: 'src/core/object-digest/runtime/Dockerfile',
+      dockerfile: NODE_SERVICE_DOCKERFILE,
     },
   },
   {
@@ -27,7 +30,7 @@ export const RUNTIMES = [
     lambda: { entry: 'src/model-registry/runtime/lambda.ts' },
     container: {
       entry: 'src/model-registry/runtime/server.ts',
-      dockerfile: 'src/model-registry/runtime/Dockerfile',
+      dockerfile: NODE_SERVICE_DOCKERFILE,
     },
   },
   {
@@ -39,7 +42,7 @@ export const RUNTIMES = [
     lambda: { entry: 'src/feature-store/runtime/serving-lambda.ts' },
     container: {
       entry: 'src/feature-store/runtime/serving-server.ts',
-      dockerfile: 'src/feature-store/runtime/Dockerfile',
+      dockerfile: NODE_SERVICE_DOCKERFILE,
     },
   },
 ] as const satisfies readonly RuntimeDefinition[];

@@ -263,3 +263,22 @@ function parsePort(raw: string | undefined): number {
   if (!/^\d+$/.test(raw.trim()) || port > 65535) throw new Error(`PORT must be an integer between 0 and 65535, got '${raw}'`);
   return port;
 }
+
+/**
+ * The `require.main === module` edge of a container entrypoint: runs `start`, and if it fails
+ * (bad configuration, port in use) writes one JSON error line to stderr and exits 1.
+ */
+export function startOrExit(service: string, start: () => Promise<unknown>): void {
+  start().catch((error: unknown) => {
+    process.stderr.write(
+      `${JSON.stringify({
+        level: 'ERROR',
+        message: 'failed to start',
+        service,
+        timestamp: new Date().toISOString(),
+        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
+      })}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -4,7 +4,7 @@
  * `serving-lambda.ts`); AWS credentials and region come from the standard SDK chain. Exits 0 on
  * SIGTERM/SIGINT after draining in-flight requests.
  */
-import { type HttpServerHandle, runServerFromEnv } from '../../core/runtime/node-http';
+import { type HttpServerHandle, runServerFromEnv, startOrExit } from '../../core/runtime/node-http';
 import { createLogger } from '../../core/runtime/logger';
 import { depsFromEnv } from './runtime-env';
 import { SERVING_SERVICE_NAME, createServingApp } from './serving-app';
@@ -16,17 +16,4 @@ export function main(env: NodeJS.ProcessEnv = process.env): Promise<HttpServerHa
   return runServerFromEnv(app, { env, logger });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(
-      `${JSON.stringify({
-        level: 'ERROR',
-        message: 'failed to start',
-        service: SERVING_SERVICE_NAME,
-        timestamp: new Date().toISOString(),
-        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-      })}\n`,
-    );
-    process.exit(1);
-  });
-}
+if (require.main === module) startOrExit(SERVING_SERVICE_NAME, () => main());

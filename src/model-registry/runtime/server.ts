@@ -13,7 +13,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { createLogger } from '../../core/runtime/logger';
-import { type HttpServerHandle, runServerFromEnv } from '../../core/runtime/node-http';
+import { type HttpServerHandle, runServerFromEnv, startOrExit } from '../../core/runtime/node-http';
 import { loadRegistryEnv } from './env';
 import { EventBridgePublisher, LoggingEventPublisher } from './events';
 import { createRegistryApp, REGISTRY_SERVICE_NAME } from './registry-app';
@@ -36,17 +36,4 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<HttpSe
   return runServerFromEnv(app, { env });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(
-      `${JSON.stringify({
-        level: 'ERROR',
-        message: 'failed to start',
-        service: REGISTRY_SERVICE_NAME,
-        timestamp: new Date().toISOString(),
-        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-      })}\n`,
-    );
-    process.exit(1);
-  });
-}
+if (require.main === module) startOrExit(REGISTRY_SERVICE_NAME, () => main());

@@ -4,7 +4,7 @@
  * `DIGEST_ALLOWED_BUCKETS`; AWS credentials and region come from the standard SDK chain.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { type HttpServerHandle, runServerFromEnv } from '../../runtime/node-http';
+import { type HttpServerHandle, runServerFromEnv, startOrExit } from '../../runtime/node-http';
 import { createDigestApp, parseAllowedBuckets } from './digest-app';
 
 /** Starts the service from environment variables; exits 0 on SIGTERM/SIGINT after draining. */
@@ -16,17 +16,4 @@ export function main(env: NodeJS.ProcessEnv = process.env): Promise<HttpServerHa
   return runServerFromEnv(app, { env });
 }
 
-if (require.main === module) {
-  main().catch((error: unknown) => {
-    process.stderr.write(
-      `${JSON.stringify({
-        level: 'ERROR',
-        message: 'failed to start',
-        service: 'object-digest',
-        timestamp: new Date().toISOString(),
-        error: error instanceof Error ? { name: error.name, message: error.message } : String(error),
-      })}\n`,
-    );
-    process.exit(1);
-  });
-}
+if (require.main === module) startOrExit('object-digest', () => main());
