@@ -20,6 +20,8 @@ import {
 import { FeatureStorePropsSchema } from '../src/feature-store/schema';
 import { ModelRegistryPropsSchema } from '../src/model-registry/schema';
 import { ClusterNetworkPropsSchema, GpuTrainingClusterPropsSchema } from '../src/gpu-training-cluster/schema';
+import { AmiSchema, CpuPoolSchema, DiskSchema, GpuNodePoolsPropsSchema, GpuPoolSchema } from '../src/gpu-training-cluster/node-pools-schema';
+import { ClusterProvidersOptionsSchema } from '../src/gpu-training-cluster/cluster-providers';
 
 /** Which schema fills which marked block of which file. */
 export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
@@ -37,6 +39,12 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/model-registry/README.md', name: 'ModelRegistry', schema: ModelRegistryPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'ClusterNetwork', schema: ClusterNetworkPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'GpuTrainingCluster', schema: GpuTrainingClusterPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'ClusterProviders', schema: ClusterProvidersOptionsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'GpuNodePools', schema: GpuNodePoolsPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'GpuPool', schema: GpuPoolSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'CpuPool', schema: CpuPoolSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'NodePoolAmi', schema: AmiSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'NodePoolDisk', schema: DiskSchema },
 ];
 
 type JsonSchema = {

@@ -123,3 +123,6 @@ export {
   type GpuTrainingClusterProps,
   type IClusterNetwork,
 } from './gpu-training-cluster/schema';
+export { ClusterProviders, ClusterProvidersOptionsSchema, type ClusterProviderSet, type ClusterProvidersOptions } from './gpu-training-cluster/cluster-providers';
+export { GPU_TAINT, GpuNodePools, NODE_POOL_LABEL } from './gpu-training-cluster/node-pools';
+export { GpuNodePoolsPropsSchema, GpuPoolSchema, CpuPoolSchema, type GpuNodePoolsProps, type GpuPool, type CpuPool } from './gpu-training-cluster/node-pools-schema';

@@ -3,6 +3,7 @@ import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-
 import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { EksAccessPolicyAssociation } from '@cdktf/provider-aws/lib/eks-access-policy-association';
 import { EksAddon } from '@cdktf/provider-aws/lib/eks-addon';
+import { Ec2Tag } from '@cdktf/provider-aws/lib/ec2-tag';
 import { EksCluster } from '@cdktf/provider-aws/lib/eks-cluster';
 import { EksNodeGroup } from '@cdktf/provider-aws/lib/eks-node-group';
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
@@ -147,6 +148,14 @@ export class GpuTrainingCluster extends Construct {
       upgradePolicy: { supportType: 'STANDARD' },
       deletionProtection: !ctx.ephemeral,
       dependsOn: [this.logGroup.resource, ...this.clusterRole.dependables, clusterPolicy],
+    });
+
+    // Karpenter's EC2NodeClasses select security groups by the discovery tag (as they select the
+    // private subnets): tag the security group EKS creates for the cluster.
+    new Ec2Tag(this, 'SecurityGroupDiscoveryTag', {
+      resourceId: this.resource.vpcConfig.clusterSecurityGroupId,
+      key: 'karpenter.sh/discovery',
+      value: name,
     });
 
     // Admins: explicit access entries (the creator gets none).

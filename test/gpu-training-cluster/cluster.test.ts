@@ -51,6 +51,17 @@ describe('GpuTrainingCluster', () => {
   const eks = only(json, 'aws_eks_cluster');
   const keyArn = refTo(json, 'aws_kms_key', 'Training/Key/Resource', 'arn');
 
+  it('tags the cluster security group for Karpenter discovery, like the private subnets', () => {
+    const tag = only(json, 'aws_ec2_tag');
+    expect(tag).toEqual(
+      expect.objectContaining({
+        key: 'karpenter.sh/discovery',
+        value: NAME,
+        resource_id: expect.stringMatching(/^\$\{aws_eks_cluster\..+\.vpc_config\[0\]\.cluster_security_group_id\}$/),
+      }),
+    );
+  });
+
   it('creates a private-endpoint cluster of the default Kubernetes version in the private subnets', () => {
     expect(eks).toMatchObject({ name: NAME, version: '1.35', bootstrap_self_managed_addons: false, deletion_protection: true });
     expect(eks.upgrade_policy).toEqual({ support_type: 'STANDARD' });
