@@ -45,6 +45,15 @@ export const RUNTIMES = [
       dockerfile: NODE_SERVICE_DOCKERFILE,
     },
   },
+  {
+    // The training-pod entrypoint wrapper: verified dataset download, training command, metrics,
+    // content-addressed artifacts, registration with lineage. Training images build FROM it.
+    name: 'trainer',
+    container: {
+      entry: 'src/gpu-training-cluster/runtime/trainer/main.ts',
+      dockerfile: 'src/gpu-training-cluster/runtime/trainer/Dockerfile',
+    },
+  },
 ] as const satisfies readonly RuntimeDefinition[];
 
 export type RuntimeName = (typeof RUNTIMES)[number]['name'];
