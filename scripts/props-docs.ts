@@ -22,6 +22,7 @@ import { ModelRegistryPropsSchema } from '../src/model-registry/schema';
 import { ClusterNetworkPropsSchema, GpuTrainingClusterPropsSchema } from '../src/gpu-training-cluster/schema';
 import { AmiSchema, CpuPoolSchema, DiskSchema, GpuNodePoolsPropsSchema, GpuPoolSchema } from '../src/gpu-training-cluster/node-pools-schema';
 import { ClusterProvidersOptionsSchema } from '../src/gpu-training-cluster/cluster-providers';
+import { ContainerDefaultsSchema, TeamSchema, TrainingTeamsPropsSchema } from '../src/gpu-training-cluster/teams-schema';
 
 /** Which schema fills which marked block of which file. */
 export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
@@ -45,6 +46,9 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/gpu-training-cluster/README.md', name: 'CpuPool', schema: CpuPoolSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'NodePoolAmi', schema: AmiSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'NodePoolDisk', schema: DiskSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingTeams', schema: TrainingTeamsPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingTeam', schema: TeamSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TeamContainerDefaults', schema: ContainerDefaultsSchema },
 ];
 
 type JsonSchema = {

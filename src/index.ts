@@ -126,3 +126,5 @@ export {
 export { ClusterProviders, ClusterProvidersOptionsSchema, type ClusterProviderSet, type ClusterProvidersOptions } from './gpu-training-cluster/cluster-providers';
 export { GPU_TAINT, GpuNodePools, NODE_POOL_LABEL } from './gpu-training-cluster/node-pools';
 export { GpuNodePoolsPropsSchema, GpuPoolSchema, CpuPoolSchema, type GpuNodePoolsProps, type GpuPool, type CpuPool } from './gpu-training-cluster/node-pools-schema';
+export { TrainingTeams, TEAM_LABEL } from './gpu-training-cluster/teams';
+export { TrainingTeamsPropsSchema, TeamSchema, type TrainingTeamsProps } from './gpu-training-cluster/teams-schema';

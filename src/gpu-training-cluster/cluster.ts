@@ -187,16 +187,18 @@ export class GpuTrainingCluster extends Construct {
     new EksAccessEntry(this, 'NodeAccessEntry', { clusterName: this.resource.name, principalArn: this.nodeRole.roleArn, type: 'EC2_LINUX' });
 
     // Add-ons before compute: networking, kube-proxy and the Pod Identity agent.
-    const addon = (addonId: string, addonName: string, version: string, dependsOn: TerraformResource[] = []) =>
+    const addon = (addonId: string, addonName: string, version: string, dependsOn: TerraformResource[] = [], configuration?: object) =>
       new EksAddon(this, addonId, {
         clusterName: this.resource.name,
         addonName,
         addonVersion: version,
         resolveConflictsOnCreate: 'OVERWRITE',
         resolveConflictsOnUpdate: 'OVERWRITE',
+        configurationValues: configuration ? JSON.stringify(configuration) : undefined,
         dependsOn,
       });
-    const vpcCni = addon('VpcCni', 'vpc-cni', p.addonVersions.vpcCni);
+    // The VPC CNI's network policy agent enforces Kubernetes NetworkPolicies (team default-deny).
+    const vpcCni = addon('VpcCni', 'vpc-cni', p.addonVersions.vpcCni, [], { enableNetworkPolicy: 'true' });
     const kubeProxy = addon('KubeProxy', 'kube-proxy', p.addonVersions.kubeProxy);
     const podIdentityAgent = addon('PodIdentityAgent', 'eks-pod-identity-agent', p.addonVersions.podIdentityAgent);
 

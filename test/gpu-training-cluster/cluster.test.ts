@@ -51,6 +51,11 @@ describe('GpuTrainingCluster', () => {
   const eks = only(json, 'aws_eks_cluster');
   const keyArn = refTo(json, 'aws_kms_key', 'Training/Key/Resource', 'arn');
 
+  it('turns on the VPC CNI network policy agent, so team NetworkPolicies are enforced', () => {
+    const cni = byPath(json, 'aws_eks_addon', 'Training/VpcCni');
+    expect(JSON.parse(cni.configuration_values)).toEqual({ enableNetworkPolicy: 'true' });
+  });
+
   it('tags the cluster security group for Karpenter discovery, like the private subnets', () => {
     const tag = only(json, 'aws_ec2_tag');
     expect(tag).toEqual(
