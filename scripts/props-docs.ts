@@ -23,6 +23,7 @@ import { ClusterNetworkPropsSchema, GpuTrainingClusterPropsSchema } from '../src
 import { AmiSchema, CpuPoolSchema, DiskSchema, GpuNodePoolsPropsSchema, GpuPoolSchema } from '../src/gpu-training-cluster/node-pools-schema';
 import { ClusterProvidersOptionsSchema } from '../src/gpu-training-cluster/cluster-providers';
 import { ContainerDefaultsSchema, TeamSchema, TrainingTeamsPropsSchema } from '../src/gpu-training-cluster/teams-schema';
+import { HyperparameterSweepPropsSchema } from '../src/gpu-training-cluster/sweep-schema';
 
 /** Which schema fills which marked block of which file. */
 export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
@@ -49,6 +50,7 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/gpu-training-cluster/README.md', name: 'TrainingTeams', schema: TrainingTeamsPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'TrainingTeam', schema: TeamSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'TeamContainerDefaults', schema: ContainerDefaultsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'HyperparameterSweep', schema: HyperparameterSweepPropsSchema },
 ];
 
 type JsonSchema = {

@@ -128,3 +128,5 @@ export { GPU_TAINT, GpuNodePools, NODE_POOL_LABEL } from './gpu-training-cluster
 export { GpuNodePoolsPropsSchema, GpuPoolSchema, CpuPoolSchema, type GpuNodePoolsProps, type GpuPool, type CpuPool } from './gpu-training-cluster/node-pools-schema';
 export { TrainingTeams, TEAM_LABEL } from './gpu-training-cluster/teams';
 export { TrainingTeamsPropsSchema, TeamSchema, type TrainingTeamsProps } from './gpu-training-cluster/teams-schema';
+export { HyperparameterSweep, expandTrials, pickBestTrial, renderTrialJobs } from './gpu-training-cluster/sweep';
+export { HyperparameterSweepPropsSchema, SweepSpecSchema, type HyperparameterSweepProps, type SweepSpec } from './gpu-training-cluster/sweep-schema';

@@ -1,9 +1,7 @@
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { stageChart } from './local-chart';
 import { stringify } from 'yaml';
 import { PlatformContext } from '../core/platform-context';
 import { parseProps } from '../core/props';
@@ -216,29 +214,6 @@ export function renderNodePoolsChart(p: GpuNodePoolsConfig, platformTags: Record
   return { files, hash, version, objects };
 }
 
-/**
- * Writes the chart once per content hash under the system temp directory (atomically: a sibling
- * directory renamed into place) and returns its path. The same hash always has the same bytes.
- */
-function stageChart(chart: NodePoolsChart): string {
-  const root = join(tmpdir(), `gaiops-charts-${process.getuid?.() ?? 'user'}`);
-  const dir = join(root, chart.hash);
-  if (existsSync(join(dir, 'Chart.yaml'))) return dir;
-  mkdirSync(root, { recursive: true });
-  const work = mkdtempSync(join(root, `.${chart.hash.slice(0, 16)}-`));
-  for (const [path, text] of Object.entries(chart.files)) {
-    mkdirSync(dirname(join(work, path)), { recursive: true });
-    writeFileSync(join(work, path), text);
-  }
-  try {
-    renameSync(work, dir);
-  } catch (err) {
-    // Another synth staged the same content first: identical bytes, keep theirs.
-    rmSync(work, { recursive: true, force: true });
-    if (!existsSync(join(dir, 'Chart.yaml'))) throw err;
-  }
-  return dir;
-}
 
 /**
  * Karpenter GPU pools (and a CPU pool) for a GpuTrainingCluster, in a stack after the cluster's

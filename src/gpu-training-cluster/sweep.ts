@@ -1,0 +1,511 @@
+import { Release } from '@cdktf/provider-helm/lib/release';
+import { Construct } from 'constructs';
+import { createHash } from 'node:crypto';
+import { stageChart } from './local-chart';
+import { stringify } from 'yaml';
+import { GaiConfigError } from '../core/errors';
+import { parseProps } from '../core/props';
+import { AssetType, TerraformAsset } from '../core/tf';
+import type { LineageRecord, ModelVersion, RegistryClient } from '../model-registry/client/registry-client';
+import { CHART_HASH_ANNOTATION, GPU_TAINT, NODE_POOL_LABEL, toHelmTemplate, type KubernetesObject } from './node-pools';
+import {
+  HyperparameterSweepPropsSchema,
+  imageDigestOf,
+  SWEEP_PARAM,
+  SweepSpecSchema,
+  TRIAL_PARAM,
+  type HyperparameterSweepProps,
+  type ParamSpace,
+  type SweepConfig,
+  type SweepObjective,
+  type SweepSpec,
+} from './sweep-schema';
+
+export { SWEEP_PARAM, TRIAL_PARAM } from './sweep-schema';
+export type { HyperparameterSweepProps, SweepSpec, SweepObjective } from './sweep-schema';
+
+/** Labels on every trial object and pod. */
+export const SWEEP_LABEL = 'gaiops.io/sweep';
+export const TRIAL_LABEL = 'gaiops.io/trial';
+
+/** Where the trainer works (its `TRAINER_WORKDIR` default) — an emptyDir, the root filesystem is read-only. */
+export const TRAINER_WORKDIR = '/tmp/trainer';
+
+/** Exit codes of the trainer that retrying cannot fix (configuration, dataset verification, metrics). */
+const NON_RETRYABLE_EXIT_CODES = [2, 3, 5];
+
+export type ParamValue = string | number | boolean;
+
+/** One trial: its position, object name and hyperparameters (the swept ones and `fixedParams`). */
+export interface Trial {
+  readonly index: number;
+  /** `<sweepId>-t<NNN>`: the trial object name, `gaiops.io/trial` label and `gaiops_trial` hyperparameter. */
+  readonly id: string;
+  readonly params: Readonly<Record<string, ParamValue>>;
+}
+
+const SCOPE = 'HyperparameterSweep';
+
+function config(spec: SweepSpec | SweepConfig, scope: string): SweepConfig {
+  return parseProps(scope, SweepSpecSchema, spec);
+}
+
+function problem(scope: string, fieldPath: string, message: string): GaiConfigError {
+  return new GaiConfigError([{ constructPath: scope, fieldPath, message }]);
+}
+
+/** Rounds away binary noise (0.30000000000000004) while keeping 12 significant digits. */
+const tidy = (x: number): number => Number(x.toPrecision(12));
+const clamp = (x: number, min: number, max: number): number => Math.min(max, Math.max(min, x));
+
+/** The values of a space in a grid sweep, in order. */
+export function gridValues(space: ParamSpace): ParamValue[] {
+  switch (space.type) {
+    case 'int': {
+      const out: number[] = [];
+      for (let v = space.min; v <= space.max; v += space.step) out.push(v);
+      return out;
+    }
+    case 'float': {
+      if (space.min === space.max) return [space.min];
+      const n = space.gridPoints;
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = i / (n - 1);
+        const v = space.scale === 'log' ? Math.exp(Math.log(space.min) + (Math.log(space.max) - Math.log(space.min)) * t) : space.min + (space.max - space.min) * t;
+        out.push(i === 0 ? space.min : i === n - 1 ? space.max : clamp(tidy(v), space.min, space.max));
+      }
+      return out;
+    }
+    case 'categorical':
+      return [...space.values];
+  }
+}
+
+/** mulberry32: a small, well-distributed 32-bit PRNG; the same seed gives the same sequence on every platform. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function sample(space: ParamSpace, u: number): ParamValue {
+  switch (space.type) {
+    case 'int': {
+      const count = intCount(space);
+      return space.min + Math.min(count - 1, Math.floor(u * count)) * space.step;
+    }
+    case 'float':
+      if (space.scale === 'log') return clamp(tidy(Math.exp(Math.log(space.min) + (Math.log(space.max) - Math.log(space.min)) * u)), space.min, space.max);
+      return clamp(tidy(space.min + (space.max - space.min) * u), space.min, space.max);
+    case 'categorical':
+      return space.values[Math.min(space.values.length - 1, Math.floor(u * space.values.length))];
+  }
+}
+
+/** Number of values of an int space, computed (a space may hold billions; it is never enumerated to count it). */
+const intCount = (space: { min: number; max: number; step: number }): number => Math.floor((space.max - space.min) / space.step) + 1;
+
+/** Number of distinct values of a space; Infinity for a non-degenerate float range. */
+function spaceSize(space: ParamSpace): number {
+  if (space.type === 'float') return space.min === space.max ? 1 : Infinity;
+  return space.type === 'int' ? intCount(space) : space.values.length;
+}
+
+/** Number of values of a space in a grid. */
+function gridSize(space: ParamSpace): number {
+  if (space.type === 'float') return space.min === space.max ? 1 : space.gridPoints;
+  return spaceSize(space);
+}
+
+const trialId = (sweepId: string, index: number): string => `${sweepId}-t${String(index).padStart(3, '0')}`;
+
+/**
+ * The trials of a sweep, deterministically.
+ *
+ * - `grid`: the cartesian product of every space's grid values, parameters in declaration order,
+ *   the last one varying fastest. A product larger than `maxTrials` is a GaiConfigError (no silent
+ *   truncation: which corner of the grid to drop is never obvious).
+ * - `random`: `maxTrials` distinct trials sampled with a seeded PRNG (mulberry32 of `seed`), each
+ *   parameter drawn in declaration order: int uniform over min, min+step, …; float uniform in
+ *   [min, max] or, with `log`, uniform in log space; categorical uniform. A finite space with fewer
+ *   than `maxTrials` combinations is a GaiConfigError (use `grid`).
+ */
+export function expandTrials(spec: SweepSpec | SweepConfig, scope: string = SCOPE): Trial[] {
+  const c = config(spec, scope);
+  const names = Object.keys(c.parameters);
+  const spaces = names.map((n) => c.parameters[n]);
+  const make = (index: number, values: readonly ParamValue[]): Trial => {
+    const params: Record<string, ParamValue> = { ...c.fixedParams };
+    names.forEach((n, i) => (params[n] = values[i]));
+    return { index, id: trialId(c.sweepId, index), params };
+  };
+
+  if (c.strategy === 'grid') {
+    const sizes = spaces.map(gridSize);
+    const total = sizes.reduce((n, k) => n * k, 1);
+    if (total > c.maxTrials) {
+      throw problem(scope, 'maxTrials', `the grid has ${total} combinations (${names.map((n, i) => `${n}: ${sizes[i]}`).join(' × ')}), more than maxTrials ${c.maxTrials}; raise maxTrials, shrink the spaces or use the random strategy`);
+    }
+    const grids = spaces.map(gridValues);
+    const trials: Trial[] = [];
+    for (let index = 0; index < total; index++) {
+      const values: ParamValue[] = new Array<ParamValue>(grids.length);
+      let rest = index;
+      for (let i = grids.length - 1; i >= 0; i--) {
+        values[i] = grids[i][rest % grids[i].length];
+        rest = Math.floor(rest / grids[i].length);
+      }
+      trials.push(make(index, values));
+    }
+    return trials;
+  }
+
+  const size = spaces.reduce((n, s) => n * spaceSize(s), 1);
+  if (size < c.maxTrials) {
+    throw problem(scope, 'maxTrials', `the space has only ${size} distinct combinations, fewer than maxTrials ${c.maxTrials}; use the grid strategy or lower maxTrials`);
+  }
+  const random = prng(c.seed);
+  const seen = new Set<string>();
+  const trials: Trial[] = [];
+  const maxDraws = c.maxTrials * 1000;
+  for (let draws = 0; trials.length < c.maxTrials; draws++) {
+    if (draws >= maxDraws) throw problem(scope, 'maxTrials', `could not draw ${c.maxTrials} distinct trials from the space; use the grid strategy or lower maxTrials`);
+    const values = spaces.map((s) => sample(s, random()));
+    const key = JSON.stringify(values);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    trials.push(make(trials.length, values));
+  }
+  return trials;
+}
+
+/** A Kubernetes object as rendered (any shape; `spec` absent for e.g. PriorityClass). */
+export interface SweepObject {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: { readonly name: string; readonly namespace?: string; readonly labels?: Record<string, string> };
+  readonly [field: string]: unknown;
+}
+
+/** Name of the per-sweep PriorityClass that scopes the sweep's GPU ResourceQuota (Job trials). */
+export const sweepPriorityClassName = (namespace: string, sweepId: string): string => `gaiops-sweep-${namespace}-${sweepId}`;
+
+function podTemplate(
+  c: SweepConfig,
+  trial: Trial,
+  role: 'trainer' | 'pytorch',
+  labels: Record<string, string>,
+  restartPolicy: 'Never' | 'OnFailure',
+  priorityClassName?: string,
+): Record<string, unknown> {
+  const params: Record<string, ParamValue> = { ...trial.params, [SWEEP_PARAM]: c.sweepId, [TRIAL_PARAM]: trial.id };
+  const env: { name: string; value: string }[] = [
+    { name: 'TRAINER_DATASET_BUCKET', value: c.dataset.bucket },
+    { name: 'TRAINER_DATASET_GROUP', value: c.dataset.group },
+    { name: 'TRAINER_DATASET_VERSION', value: c.dataset.version },
+    ...(c.dataset.versionsTable !== undefined ? [{ name: 'TRAINER_VERSIONS_TABLE', value: c.dataset.versionsTable }] : []),
+    { name: 'TRAINER_REGISTRY_URL', value: c.registry.url },
+    { name: 'TRAINER_REGISTRY_REGION', value: c.registry.region },
+    { name: 'TRAINER_MODEL_NAME', value: c.modelName },
+    { name: 'TRAINER_ARTIFACT_BUCKET', value: c.registry.artifactBucket },
+    { name: 'TRAINER_GIT_COMMIT', value: c.gitCommit },
+    { name: 'TRAINER_IMAGE_DIGEST', value: (c.imageDigest ?? imageDigestOf(c.image)) as string },
+    { name: 'TRAINER_PARAMS', value: JSON.stringify(params) },
+    { name: 'TRAINER_WORKDIR', value: TRAINER_WORKDIR },
+  ];
+  const gpus = String(c.gpusPerReplica);
+  const limits = { cpu: c.cpu, memory: c.memory, 'nvidia.com/gpu': gpus };
+  return {
+    metadata: { labels },
+    spec: {
+      // Job pods are replaced by the Job controller (podFailurePolicy needs Never); PyTorchJob replicas restart in place.
+      restartPolicy,
+      serviceAccountName: c.serviceAccountName,
+      automountServiceAccountToken: c.automountServiceAccountToken,
+      ...(priorityClassName !== undefined ? { priorityClassName } : {}),
+      nodeSelector: { [NODE_POOL_LABEL]: c.nodePool },
+      tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }],
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: role,
+          image: c.image,
+          imagePullPolicy: 'IfNotPresent',
+          args: ['--', ...c.command],
+          env,
+          resources: { requests: { ...limits }, limits },
+          securityContext: { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+          volumeMounts: [
+            { name: 'tmp', mountPath: '/tmp' },
+            { name: 'workdir', mountPath: TRAINER_WORKDIR },
+            { name: 'shm', mountPath: '/dev/shm' },
+          ],
+        },
+      ],
+      volumes: [
+        { name: 'tmp', emptyDir: { sizeLimit: c.tmpSizeLimit } },
+        { name: 'workdir', emptyDir: { sizeLimit: c.workdirSizeLimit } },
+        { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: c.shmSizeLimit } },
+      ],
+    },
+  };
+}
+
+function checkParallelism(c: SweepConfig, trials: readonly Trial[], scope: string): void {
+  if (c.job.kind === 'PyTorchJob' && c.parallelism < trials.length) {
+    throw problem(
+      scope,
+      'parallelism',
+      `PyTorchJob trials cannot be throttled without gang scheduling (a GPU quota admitting only some replicas of several trials deadlocks them); set parallelism ≥ the ${trials.length} trials and bound concurrency with the team's GPU quota and the NodePool gpuLimit, or use kind Job`,
+    );
+  }
+}
+
+/**
+ * One Kubernetes object per trial: a batch/v1 Job (one pod, `podFailurePolicy` failing at once on
+ * the trainer's non-retryable exit codes) or a kubeflow.org/v1 PyTorchJob (a master and `workers`
+ * workers). Every pod: labels `gaiops.io/sweep`/`gaiops.io/trial`, the TRAINER_* environment with
+ * the trial's TRAINER_PARAMS (plus `gaiops_sweep`/`gaiops_trial`), `nvidia.com/gpu` requests =
+ * limits, non-root with a read-only root filesystem (emptyDirs at /tmp and /tmp/trainer), no
+ * service-account token unless asked for, the GPU toleration and the pool's nodeSelector.
+ */
+export function renderTrialJobs(spec: SweepSpec | SweepConfig, scope: string = SCOPE): SweepObject[] {
+  const c = config(spec, scope);
+  const trials = expandTrials(c, scope);
+  checkParallelism(c, trials, scope);
+  return trials.map((trial) => {
+    const labels = { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: c.sweepId, [TRIAL_LABEL]: trial.id };
+    const metadata = { name: trial.id, namespace: c.namespace, labels };
+    if (c.job.kind === 'Job') {
+      return {
+        apiVersion: 'batch/v1',
+        kind: 'Job',
+        metadata,
+        spec: {
+          completions: 1,
+          parallelism: 1,
+          backoffLimit: c.backoffLimit,
+          activeDeadlineSeconds: c.activeDeadlineSeconds,
+          ttlSecondsAfterFinished: c.ttlSecondsAfterFinished,
+          podFailurePolicy: {
+            rules: [
+              { action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: NON_RETRYABLE_EXIT_CODES } },
+              { action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] },
+            ],
+          },
+          template: podTemplate(c, trial, 'trainer', labels, 'Never', sweepPriorityClassName(c.namespace, c.sweepId)),
+        },
+      };
+    }
+    // The training operator requires the container to be named `pytorch`.
+    const replica = (replicas: number) => ({ replicas, restartPolicy: 'OnFailure', template: podTemplate(c, trial, 'pytorch', labels, 'OnFailure') });
+    return {
+      apiVersion: 'kubeflow.org/v1',
+      kind: 'PyTorchJob',
+      metadata,
+      spec: {
+        runPolicy: {
+          backoffLimit: c.backoffLimit,
+          activeDeadlineSeconds: c.activeDeadlineSeconds,
+          ttlSecondsAfterFinished: c.ttlSecondsAfterFinished,
+          cleanPodPolicy: 'None',
+        },
+        nprocPerNode: String(c.job.nprocPerNode ?? c.gpusPerReplica),
+        pytorchReplicaSpecs: {
+          Master: replica(1),
+          ...(c.job.workers > 0 ? { Worker: replica(c.job.workers) } : {}),
+        },
+      },
+    };
+  });
+}
+
+/**
+ * Everything the sweep's chart installs: for Job trials a PriorityClass (value 0, never preempts)
+ * and a ResourceQuota scoped to it capping `requests.nvidia.com/gpu` at parallelism × GPUs per
+ * replica — Kubernetes then creates at most `parallelism` trial pods at once and the Job
+ * controller creates the next when one finishes — followed by the trial objects.
+ */
+export function renderSweepObjects(spec: SweepSpec | SweepConfig, scope: string = SCOPE): SweepObject[] {
+  const c = config(spec, scope);
+  const trials = renderTrialJobs(c, scope);
+  if (c.job.kind !== 'Job') return trials;
+  const priorityClass = sweepPriorityClassName(c.namespace, c.sweepId);
+  const labels = { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: c.sweepId };
+  return [
+    {
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: priorityClass, labels },
+      value: 0,
+      globalDefault: false,
+      preemptionPolicy: 'Never',
+      description: `Marks the pods of gaiops sweep ${c.namespace}/${c.sweepId} so their GPU quota applies to them only.`,
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: `${c.sweepId}-parallelism`, namespace: c.namespace, labels },
+      spec: {
+        hard: { 'requests.nvidia.com/gpu': String(c.parallelism * c.gpusPerReplica) },
+        scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: [priorityClass] }] },
+      },
+    },
+    ...trials,
+  ];
+}
+
+/** A rendered local chart: files by chart-relative path, the content hash, the version. */
+export interface LocalChart {
+  readonly files: Readonly<Record<string, string>>;
+  readonly hash: string;
+  readonly version: string;
+}
+
+/**
+ * A chart templating `objects` (no values): one template per object, a Chart.yaml carrying the
+ * sha256 of the other files (as GpuNodePools' chart does) and version `0.0.0-sha256-<16 hex>`.
+ */
+export function renderLocalChart(name: string, description: string, objects: readonly SweepObject[]): LocalChart {
+  const content: Record<string, string> = { 'values.yaml': stringify({}) };
+  objects.forEach((o, i) => {
+    content[`templates/${String(i).padStart(4, '0')}-${o.kind.toLowerCase()}-${o.metadata.name}.yaml`] = toHelmTemplate(o as unknown as KubernetesObject);
+  });
+  const hasher = createHash('sha256');
+  for (const path of Object.keys(content).sort()) hasher.update(`${path}\0${content[path]}\0`);
+  const hash = hasher.digest('hex');
+  const version = `0.0.0-sha256-${hash.slice(0, 16)}`;
+  const chart = stringify({ apiVersion: 'v2', name, description, type: 'application', version, annotations: { [CHART_HASH_ANNOTATION]: hash } });
+  const files: Record<string, string> = { 'Chart.yaml': chart };
+  for (const path of Object.keys(content).sort()) files[path] = content[path];
+  return { files, hash, version };
+}
+
+
+/**
+ * A hyperparameter sweep: the trials of {@link expandTrials} as Jobs or PyTorchJobs (plus, for
+ * Jobs, the per-sweep GPU quota that enforces `parallelism`), shipped as a content-hashed local
+ * Helm chart installed by one `helm_release` in the team namespace. The release does not wait for
+ * the trials to finish; read the result with {@link pickBestTrial}.
+ */
+export class HyperparameterSweep extends Construct {
+  readonly release: Release;
+  readonly chartAsset: TerraformAsset;
+  readonly chart: LocalChart;
+  readonly trials: readonly Trial[];
+  readonly objects: readonly SweepObject[];
+
+  constructor(scope: Construct, id: string, props: HyperparameterSweepProps) {
+    super(scope, id);
+    const p = parseProps(this, HyperparameterSweepPropsSchema, props);
+    const { releaseName, helmProvider, maxHistory, timeoutSeconds, ...spec } = p;
+    const path = this.node.path;
+    this.trials = expandTrials(spec, path);
+    this.objects = renderSweepObjects(spec, path);
+    this.chart = renderLocalChart('gaiops-sweep', `Trials of gaiops hyperparameter sweep ${spec.sweepId}`, this.objects);
+    this.chartAsset = new TerraformAsset(this, 'Chart', { path: stageChart(this.chart), type: AssetType.DIRECTORY, assetHash: this.chart.hash });
+    this.release = new Release(this, 'Release', {
+      name: releaseName ?? `sweep-${spec.sweepId}`,
+      chart: `./${this.chartAsset.path}`,
+      namespace: spec.namespace,
+      createNamespace: false,
+      atomic: true,
+      wait: true,
+      waitForJobs: false,
+      cleanupOnFail: true,
+      maxHistory,
+      timeout: timeoutSeconds,
+      provider: helmProvider,
+    });
+  }
+}
+
+/** One registered version of a sweep trial. */
+export interface TrialResult {
+  readonly version: string;
+  readonly trialId: string;
+  readonly params: Readonly<Record<string, ParamValue>>;
+  /** The objective metric; undefined when the version's lineage lacks it. */
+  readonly value?: number;
+  readonly modelVersion: ModelVersion;
+  readonly lineage: LineageRecord;
+}
+
+export interface PickBestResult {
+  /** The best version, or undefined when no trial version reports the metric. */
+  readonly best?: TrialResult;
+  /** Versions tying with the best value (the best included), lowest version number first. */
+  readonly tied: readonly TrialResult[];
+  /** Every version of the sweep that reports the metric, best first. */
+  readonly ranked: readonly TrialResult[];
+  /** Versions of the sweep whose lineage has no (finite) value for the metric. */
+  readonly missingMetric: readonly TrialResult[];
+}
+
+export interface PickBestTrialInput {
+  readonly client: RegistryClient;
+  readonly modelName: string;
+  readonly sweepId: string;
+  readonly objective: SweepObjective;
+  /** Lineage reads in flight at once. Default 8. */
+  readonly concurrency?: number;
+}
+
+const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "''")}'`;
+
+/**
+ * The best registered version of a sweep. Trial versions are recognised by the `gaiops_sweep`
+ * hyperparameter the sweep puts in every trial's TRAINER_PARAMS and the trainer records in the
+ * lineage (`hyperparameters`). Ranking uses the lineage's `evaluation_metrics[objective.metric]`;
+ * versions without it are listed in `missingMetric`, never picked. Ties go to the lowest version
+ * number (the first registered); all tying versions are returned in `tied`.
+ */
+export async function pickBestTrial(input: PickBestTrialInput): Promise<PickBestResult> {
+  const { client, modelName, sweepId, objective } = input;
+  const versions: ModelVersion[] = [];
+  let pageToken: string | undefined;
+  do {
+    const page = await client.searchModelVersions({ filter: `name = ${quote(modelName)}`, orderBy: ['version_number ASC'], maxResults: 200, ...(pageToken ? { pageToken } : {}) });
+    versions.push(...page.modelVersions.filter((v) => v.name === modelName));
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+
+  const results: TrialResult[] = [];
+  const concurrency = Math.max(1, input.concurrency ?? 8);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < versions.length) {
+      const mv = versions[next++];
+      const lineage = await client.getLineage(modelName, mv.version);
+      const hp = lineage.hyperparameters ?? {};
+      if (hp[SWEEP_PARAM] !== sweepId) continue;
+      const metric = lineage.evaluation_metrics?.[objective.metric];
+      const params = Object.fromEntries(Object.entries(hp).filter(([k]) => k !== SWEEP_PARAM && k !== TRIAL_PARAM));
+      results.push({
+        version: mv.version,
+        trialId: typeof hp[TRIAL_PARAM] === 'string' ? (hp[TRIAL_PARAM] as string) : '',
+        params,
+        ...(typeof metric === 'number' && Number.isFinite(metric) ? { value: metric } : {}),
+        modelVersion: mv,
+        lineage,
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, versions.length) }, worker));
+
+  const byVersion = (a: TrialResult, b: TrialResult): number => Number(a.version) - Number(b.version);
+  results.sort(byVersion);
+  const scored = results.filter((r) => r.value !== undefined);
+  const missingMetric = results.filter((r) => r.value === undefined);
+  const sign = objective.goal === 'maximize' ? -1 : 1;
+  const ranked = [...scored].sort((a, b) => sign * ((a.value as number) - (b.value as number)) || byVersion(a, b));
+  const best = ranked[0];
+  const tied = best ? ranked.filter((r) => r.value === best.value) : [];
+  return { ...(best ? { best } : {}), tied, ranked, missingMetric };
+}

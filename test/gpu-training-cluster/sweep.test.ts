@@ -1,0 +1,433 @@
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { App, PlatformStack } from '../../src';
+import { GaiConfigError } from '../../src/core/errors';
+import { ClusterProviders } from '../../src/gpu-training-cluster/cluster-providers';
+import type { ClusterReference } from '../../src/gpu-training-cluster/cluster';
+import { register } from '../../src/gpu-training-cluster/runtime/trainer/register';
+import {
+  expandTrials,
+  HyperparameterSweep,
+  pickBestTrial,
+  renderSweepObjects,
+  renderTrialJobs,
+  SWEEP_LABEL,
+  TRIAL_LABEL,
+  type SweepSpec,
+} from '../../src/gpu-training-cluster/sweep';
+import { RegistryClient } from '../../src/model-registry/client/registry-client';
+import { ALICE, type RegistryFixture, startRegistry, uniqueName } from '../model-registry/runtime/support/registry-fixture';
+import { only, platformStack, SETTINGS, synth } from '../support/synth';
+
+const DIGEST = `sha256:${'e'.repeat(64)}`;
+const DATASET_VERSION = 'a'.repeat(64);
+
+const BASE: SweepSpec = {
+  sweepId: 'churn-lr',
+  parameters: {
+    learning_rate: { type: 'float', min: 0.001, max: 0.1, scale: 'log', gridPoints: 3 },
+    max_depth: { type: 'int', min: 4, max: 8, step: 2 },
+    booster: { type: 'categorical', values: ['gbtree', 'dart'] },
+  },
+  fixedParams: { epochs: 20 },
+  strategy: 'grid',
+  maxTrials: 18,
+  parallelism: 4,
+  objective: { metric: 'auc', goal: 'maximize' },
+  image: `111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn-training@${DIGEST}`,
+  command: ['python', '-m', 'churn.train'],
+  gitCommit: 'c'.repeat(40),
+  gpusPerReplica: 2,
+  namespace: 'team-risk',
+  serviceAccountName: 'trainer',
+  nodePool: 'gpu-train',
+  dataset: { bucket: 'gai-prod-feature-store', group: 'customers', version: DATASET_VERSION },
+  registry: { url: 'https://abc123.execute-api.eu-west-1.amazonaws.com', region: 'eu-west-1', artifactBucket: 'gai-prod-model-registry-artifacts' },
+  modelName: 'churn',
+};
+
+function configError(fn: () => unknown): GaiConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(GaiConfigError);
+    return error as GaiConfigError;
+  }
+  throw new Error('expected a GaiConfigError');
+}
+
+describe('expandTrials', () => {
+  it('grid: the exact cartesian product, declaration order, last parameter fastest, fixed params added', () => {
+    const trials = expandTrials(BASE);
+    expect(trials).toHaveLength(18);
+    expect(trials.map((t) => t.id)).toEqual(Array.from({ length: 18 }, (_, i) => `churn-lr-t${String(i).padStart(3, '0')}`));
+    const lrs = [0.001, 0.01, 0.1];
+    const expected = lrs.flatMap((learning_rate) => [4, 6, 8].flatMap((max_depth) => ['gbtree', 'dart'].map((booster) => ({ epochs: 20, learning_rate, max_depth, booster }))));
+    expect(trials.map((t) => t.params)).toEqual(expected);
+    expect(trials.map((t) => t.index)).toEqual([...Array(18).keys()]);
+  });
+
+  it('grid: linear floats are evenly spaced with exact ends', () => {
+    const trials = expandTrials({ ...BASE, parameters: { dropout: { type: 'float', min: 0.1, max: 0.5, gridPoints: 5 } }, maxTrials: 5 });
+    expect(trials.map((t) => t.params.dropout)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5]);
+  });
+
+  it('grid: a product larger than maxTrials is an error naming maxTrials (never truncated)', () => {
+    const e = configError(() => expandTrials({ ...BASE, maxTrials: 17 }));
+    expect(e.problems).toEqual([expect.objectContaining({ fieldPath: 'maxTrials', message: expect.stringContaining('18 combinations (learning_rate: 3 × max_depth: 3 × booster: 2)') })]);
+  });
+
+  it('grid and random: huge int spaces are sized arithmetically, never enumerated', () => {
+    const huge = { ...BASE, parameters: { seed_offset: { type: 'int' as const, min: -1e12, max: 1e12 } } };
+    expect(configError(() => expandTrials({ ...huge, maxTrials: 500 })).message).toContain('the grid has 2000000000001 combinations');
+    const trials = expandTrials({ ...huge, strategy: 'random', seed: 7, maxTrials: 3 });
+    expect(trials).toHaveLength(3);
+    for (const t of trials) expect(Number.isInteger(t.params.seed_offset)).toBe(true);
+  });
+
+  it('random: same seed gives the same trials, another seed other trials; maxTrials respected; trials distinct', () => {
+    const spec: SweepSpec = { ...BASE, strategy: 'random', seed: 42, maxTrials: 12 };
+    const a = expandTrials(spec);
+    expect(a).toHaveLength(12);
+    expect(expandTrials(spec)).toEqual(a);
+    expect(expandTrials({ ...spec, seed: 43 })).not.toEqual(a);
+    expect(new Set(a.map((t) => JSON.stringify(t.params))).size).toBe(12);
+  });
+
+  it('random: a finite space smaller than maxTrials is an error', () => {
+    const e = configError(() => expandTrials({ ...BASE, strategy: 'random', parameters: { max_depth: { type: 'int', min: 1, max: 3 } }, maxTrials: 4 }));
+    expect(e.problems[0]).toMatchObject({ fieldPath: 'maxTrials' });
+    expect(e.message).toContain('only 3 distinct combinations');
+  });
+
+  it('random (property): every sampled value lies in its space, the count is maxTrials, and the result depends only on the seed', () => {
+    const space = fc.oneof(
+      // at least 10 values, so 10 distinct trials always exist; max need not be on the step grid
+      fc
+        .record({ min: fc.integer({ min: -1000, max: 1000 }), count: fc.integer({ min: 10, max: 500 }), step: fc.integer({ min: 1, max: 7 }), extra: fc.integer({ min: 0, max: 6 }) })
+        .map((s) => ({ type: 'int' as const, min: s.min, max: s.min + s.step * (s.count - 1) + (s.extra % s.step), step: s.step })),
+      fc
+        .record({ min: fc.double({ min: -1e6, max: 1e6, noNaN: true }), span: fc.double({ min: 1e-3, max: 1e6, noNaN: true }) })
+        .map((s) => ({ type: 'float' as const, min: s.min, max: s.min + s.span, scale: 'linear' as const })),
+      fc
+        .record({ min: fc.double({ min: 1e-8, max: 10, noNaN: true }), factor: fc.double({ min: 1.5, max: 1e6, noNaN: true }) })
+        .map((s) => ({ type: 'float' as const, min: s.min, max: s.min * s.factor, scale: 'log' as const })),
+      fc.uniqueArray(fc.oneof(fc.string({ maxLength: 8 }), fc.integer(), fc.boolean()), { minLength: 10, maxLength: 20, selector: (v) => JSON.stringify(v) }).map((values) => ({ type: 'categorical' as const, values })),
+    );
+    fc.assert(
+      fc.property(fc.array(space, { minLength: 1, maxLength: 4 }), fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 1, max: 10 }), (spaces, seed, maxTrials) => {
+        const parameters = Object.fromEntries(spaces.map((s, i) => [`p${i}`, s]));
+        const spec: SweepSpec = { ...BASE, parameters, fixedParams: {}, strategy: 'random', seed, maxTrials };
+        const trials = expandTrials(spec);
+        expect(trials).toHaveLength(maxTrials);
+        expect(expandTrials(spec)).toEqual(trials);
+        for (const t of trials) {
+          spaces.forEach((s, i) => {
+            const v = t.params[`p${i}`];
+            if (s.type === 'categorical') expect(s.values).toContainEqual(v);
+            else {
+              expect(typeof v).toBe('number');
+              expect(v as number).toBeGreaterThanOrEqual(s.min);
+              expect(v as number).toBeLessThanOrEqual(s.max);
+              if (s.type === 'int') expect(((v as number) - s.min) % s.step).toBe(0);
+            }
+          });
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('random: log-scale samples are spread uniformly over the decades', () => {
+    const trials = expandTrials({ ...BASE, strategy: 'random', parameters: { lr: { type: 'float', min: 1e-6, max: 1, scale: 'log' } }, maxTrials: 500 });
+    const decades = [0, 0, 0, 0, 0, 0];
+    for (const t of trials) decades[Math.min(5, Math.floor(-Math.log10(t.params.lr as number)))]++;
+    // 500 samples over 6 decades: about 83 each; linear sampling would put ~450 in the top decade.
+    for (const n of decades) expect(n).toBeGreaterThan(50);
+  });
+
+  it('bad specs: one GaiConfigError naming every field', () => {
+    const e = configError(() =>
+      expandTrials({
+        ...BASE,
+        parameters: {
+          a: { type: 'int', min: 5, max: 1 },
+          b: { type: 'float', min: 0, max: 1, scale: 'log' },
+          c: { type: 'categorical', values: [] },
+        },
+        maxTrials: 0,
+        image: '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn-training:latest',
+      }),
+    );
+    const fields = e.problems.map((p) => p.fieldPath).sort();
+    expect(fields).toEqual(['imageDigest', 'image', 'maxTrials', 'parameters.a.min', 'parameters.b.min', 'parameters.c.values'].sort());
+    expect(e.message).toContain('parameters.b.min: must be greater than 0 with the log scale');
+    expect(e.message).toContain('image: must not use the latest tag');
+    expect(e.problems.every((p) => p.constructPath === 'HyperparameterSweep')).toBe(true);
+  });
+
+  it('bad specs: an empty space, an untagged image, reserved and clashing names', () => {
+    expect(configError(() => expandTrials({ ...BASE, parameters: {} })).problems).toEqual([expect.objectContaining({ fieldPath: 'parameters', message: 'must define at least one parameter' })]);
+    expect(configError(() => expandTrials({ ...BASE, image: 'registry.example.com/team/trainer' })).message).toContain('image: must pin an exact tag or a digest');
+    const e = configError(() => expandTrials({ ...BASE, parameters: { gaiops_sweep: { type: 'int', min: 1, max: 2 }, lr: { type: 'int', min: 1, max: 2 }, LR: { type: 'int', min: 1, max: 2 } }, fixedParams: { lr: 1 } }));
+    expect(e.problems.map((p) => p.fieldPath).sort()).toEqual(['fixedParams.lr', 'parameters.LR', 'parameters.gaiops_sweep']);
+  });
+});
+
+describe('renderTrialJobs', () => {
+  it('batch/v1 Jobs: one per trial with labels, TRAINER_* env, GPU resources, hardened pod, toleration, nodeSelector', () => {
+    const objects = renderTrialJobs(BASE);
+    expect(objects).toHaveLength(18);
+    const trials = expandTrials(BASE);
+    const job = objects[5] as any;
+    const labels = { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: 'churn-lr', [TRIAL_LABEL]: 'churn-lr-t005' };
+    expect(job.apiVersion).toBe('batch/v1');
+    expect(job.kind).toBe('Job');
+    expect(job.metadata).toEqual({ name: 'churn-lr-t005', namespace: 'team-risk', labels });
+    expect(job.spec).toMatchObject({ completions: 1, parallelism: 1, backoffLimit: 2, activeDeadlineSeconds: 86400, ttlSecondsAfterFinished: 604800 });
+    expect(job.spec.podFailurePolicy.rules[0]).toEqual({ action: 'FailJob', onExitCodes: { containerName: 'trainer', operator: 'In', values: [2, 3, 5] } });
+    const pod = job.spec.template;
+    expect(pod.metadata.labels).toEqual(labels);
+    expect(pod.spec).toMatchObject({
+      restartPolicy: 'Never',
+      serviceAccountName: 'trainer',
+      automountServiceAccountToken: false,
+      priorityClassName: 'gaiops-sweep-team-risk-churn-lr',
+      nodeSelector: { 'gaiops.io/node-pool': 'gpu-train' },
+      tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      volumes: [
+        { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+        { name: 'workdir', emptyDir: { sizeLimit: '200Gi' } },
+        { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } },
+      ],
+    });
+    expect(pod.spec.containers).toHaveLength(1);
+    const c = pod.spec.containers[0];
+    expect(c.name).toBe('trainer');
+    expect(c.image).toBe(BASE.image);
+    expect(c.args).toEqual(['--', 'python', '-m', 'churn.train']);
+    expect(c.resources).toEqual({ requests: { cpu: '4', memory: '32Gi', 'nvidia.com/gpu': '2' }, limits: { cpu: '4', memory: '32Gi', 'nvidia.com/gpu': '2' } });
+    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(c.volumeMounts).toEqual([
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'workdir', mountPath: '/tmp/trainer' },
+      { name: 'shm', mountPath: '/dev/shm' },
+    ]);
+    const env = Object.fromEntries(c.env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    expect(env).toEqual({
+      TRAINER_DATASET_BUCKET: 'gai-prod-feature-store',
+      TRAINER_DATASET_GROUP: 'customers',
+      TRAINER_DATASET_VERSION: DATASET_VERSION,
+      TRAINER_REGISTRY_URL: 'https://abc123.execute-api.eu-west-1.amazonaws.com',
+      TRAINER_REGISTRY_REGION: 'eu-west-1',
+      TRAINER_MODEL_NAME: 'churn',
+      TRAINER_ARTIFACT_BUCKET: 'gai-prod-model-registry-artifacts',
+      TRAINER_GIT_COMMIT: 'c'.repeat(40),
+      TRAINER_IMAGE_DIGEST: DIGEST,
+      TRAINER_PARAMS: JSON.stringify({ ...trials[5].params, gaiops_sweep: 'churn-lr', gaiops_trial: 'churn-lr-t005' }),
+      TRAINER_WORKDIR: '/tmp/trainer',
+    });
+    expect(JSON.parse(env.TRAINER_PARAMS)).toEqual({ epochs: 20, learning_rate: 0.001, max_depth: 8, booster: 'dart', gaiops_sweep: 'churn-lr', gaiops_trial: 'churn-lr-t005' });
+  });
+
+  it('Jobs: a tag-only image takes imageDigest, a tag: dataset version needs the versions table', () => {
+    const image = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn-training:2026.11.1';
+    const e = configError(() => renderTrialJobs({ ...BASE, image, dataset: { ...BASE.dataset, version: 'tag:q4' } }));
+    expect(e.problems.map((p) => p.fieldPath).sort()).toEqual(['dataset.versionsTable', 'imageDigest']);
+    const job = renderTrialJobs({ ...BASE, image, imageDigest: DIGEST, dataset: { ...BASE.dataset, version: 'tag:q4', versionsTable: 'gai-prod-feature-versions' }, automountServiceAccountToken: true })[0] as any;
+    const env = Object.fromEntries(job.spec.template.spec.containers[0].env.map((x: { name: string; value: string }) => [x.name, x.value]));
+    expect(env).toMatchObject({ TRAINER_IMAGE_DIGEST: DIGEST, TRAINER_DATASET_VERSION: 'tag:q4', TRAINER_VERSIONS_TABLE: 'gai-prod-feature-versions' });
+    expect(job.spec.template.spec.containers[0].image).toBe(image);
+    expect(job.spec.template.spec.automountServiceAccountToken).toBe(true);
+  });
+
+  it('parallelism of Jobs: a PriorityClass and a ResourceQuota scoped to it capping the sweep GPUs', () => {
+    const objects = renderSweepObjects(BASE) as any[];
+    expect(objects).toHaveLength(20);
+    expect(objects[0]).toEqual({
+      apiVersion: 'scheduling.k8s.io/v1',
+      kind: 'PriorityClass',
+      metadata: { name: 'gaiops-sweep-team-risk-churn-lr', labels: { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: 'churn-lr' } },
+      value: 0,
+      globalDefault: false,
+      preemptionPolicy: 'Never',
+      description: expect.any(String),
+    });
+    expect(objects[1]).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'ResourceQuota',
+      metadata: { name: 'churn-lr-parallelism', namespace: 'team-risk' },
+      spec: { hard: { 'requests.nvidia.com/gpu': '8' }, scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator: 'In', values: ['gaiops-sweep-team-risk-churn-lr'] }] } },
+    });
+    expect(objects.slice(2).every((o) => o.kind === 'Job' && o.spec.template.spec.priorityClassName === objects[0].metadata.name)).toBe(true);
+  });
+
+  it('PyTorchJob: master + workers, nprocPerNode, runPolicy, container pytorch, same hardening', () => {
+    const spec: SweepSpec = { ...BASE, parallelism: 18, job: { kind: 'PyTorchJob', workers: 3, nprocPerNode: 2 } };
+    const objects = renderSweepObjects(spec) as any[];
+    expect(objects).toHaveLength(18);
+    const job = objects[0];
+    expect(job.apiVersion).toBe('kubeflow.org/v1');
+    expect(job.kind).toBe('PyTorchJob');
+    expect(job.metadata).toMatchObject({ name: 'churn-lr-t000', namespace: 'team-risk', labels: { [SWEEP_LABEL]: 'churn-lr', [TRIAL_LABEL]: 'churn-lr-t000' } });
+    expect(job.spec.runPolicy).toEqual({ backoffLimit: 2, activeDeadlineSeconds: 86400, ttlSecondsAfterFinished: 604800, cleanPodPolicy: 'None' });
+    expect(job.spec.nprocPerNode).toBe('2');
+    expect(Object.keys(job.spec.pytorchReplicaSpecs)).toEqual(['Master', 'Worker']);
+    expect(job.spec.pytorchReplicaSpecs.Master.replicas).toBe(1);
+    expect(job.spec.pytorchReplicaSpecs.Worker.replicas).toBe(3);
+    for (const r of Object.values(job.spec.pytorchReplicaSpecs) as any[]) {
+      expect(r.restartPolicy).toBe('OnFailure');
+      const pod = r.template.spec;
+      expect(pod.restartPolicy).toBe('OnFailure');
+      expect(pod.priorityClassName).toBeUndefined();
+      expect(pod.containers[0].name).toBe('pytorch');
+      expect(pod.containers[0].resources.limits['nvidia.com/gpu']).toBe('2');
+      expect(pod.containers[0].securityContext.readOnlyRootFilesystem).toBe(true);
+      expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
+      expect(pod.nodeSelector).toEqual({ 'gaiops.io/node-pool': 'gpu-train' });
+      expect(r.template.metadata.labels[TRIAL_LABEL]).toBe('churn-lr-t000');
+    }
+    const noWorkers = renderTrialJobs({ ...spec, job: { kind: 'PyTorchJob', workers: 0 } })[0] as any;
+    expect(Object.keys(noWorkers.spec.pytorchReplicaSpecs)).toEqual(['Master']);
+    expect(noWorkers.spec.nprocPerNode).toBe('2'); // default: the GPUs per replica
+  });
+
+  it('PyTorchJob: parallelism below the trial count is refused (no gang scheduling)', () => {
+    const e = configError(() => renderTrialJobs({ ...BASE, job: { kind: 'PyTorchJob' } }));
+    expect(e.problems).toEqual([expect.objectContaining({ fieldPath: 'parallelism', message: expect.stringContaining('gang scheduling') })]);
+  });
+});
+
+const CLUSTER: ClusterReference = {
+  clusterName: 'gai-test-training',
+  endpoint: 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com',
+  certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
+  oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF',
+  nodeRoleArn: 'arn:aws:iam::111122223333:role/gai-test-training-karpenter-node',
+  nodeRoleName: 'gai-test-training-karpenter-node',
+  karpenterControllerRoleArn: 'arn:aws:iam::111122223333:role/gai-test-training-karpenter',
+  interruptionQueueName: 'gai-test-training-interruption',
+  securityGroupId: 'sg-0123456789abcdef0',
+};
+
+describe('HyperparameterSweep construct', () => {
+  it('synthesizes a helm_release of a content-hashed chart templating every object, and passes the policy pack', () => {
+    const stack = platformStack();
+    const providers = ClusterProviders.configure(stack, CLUSTER);
+    const sweep = new HyperparameterSweep(stack, 'Sweep', { ...BASE, helmProvider: providers.helm });
+    const json = synth(stack); // runs the policy pack (errors fail synth)
+    const release = only(json, 'helm_release');
+    expect(release).toMatchObject({ name: 'sweep-churn-lr', namespace: 'team-risk', create_namespace: false, atomic: true, wait: true, wait_for_jobs: false, max_history: 10, timeout: 300 });
+    expect(release.chart).toMatch(new RegExp(`^\\./assets/.+/${sweep.chart.hash}$`));
+    expect(sweep.chartAsset.assetHash).toBe(sweep.chart.hash);
+    expect(sweep.chart.version).toBe(`0.0.0-sha256-${sweep.chart.hash.slice(0, 16)}`);
+    expect(sweep.chart.files['Chart.yaml']).toContain(`gaiops.io/content-hash: ${sweep.chart.hash}`);
+    const templates = Object.keys(sweep.chart.files).filter((f) => f.startsWith('templates/'));
+    expect(templates).toHaveLength(20);
+    const rendered = templates.map((f) => parseAllDocuments(sweep.chart.files[f])[0].toJS());
+    expect(rendered).toEqual(JSON.parse(JSON.stringify(sweep.objects)));
+    expect(sweep.trials).toHaveLength(18);
+
+    // same props → same hash; a changed trial → another hash
+    const other = new HyperparameterSweep(platformStack(), 'Sweep', { ...BASE });
+    expect(other.chart.hash).toBe(sweep.chart.hash);
+    const changed = new HyperparameterSweep(platformStack(), 'Sweep', { ...BASE, fixedParams: { epochs: 21 } });
+    expect(changed.chart.hash).not.toBe(sweep.chart.hash);
+  });
+
+  it('escapes template braces in user values', () => {
+    const sweep = new HyperparameterSweep(platformStack(), 'Sweep', { ...BASE, command: ['python', '-c', 'print("{{x}}")'] });
+    const job = Object.entries(sweep.chart.files).find(([f]) => f.includes('-job-churn-lr-t000'))![1];
+    expect(job).toContain('{{ "{{" }}x}}');
+  });
+
+  it('props errors carry the construct path', () => {
+    const e = configError(() => new HyperparameterSweep(platformStack(), 'Sweep', { ...BASE, maxTrials: 0, releaseName: 'Bad_Name' }));
+    expect(e.problems.map((p) => `${p.constructPath}: ${p.fieldPath}`).sort()).toEqual(['teststack/Sweep: maxTrials', 'teststack/Sweep: releaseName']);
+    const grid = configError(() => new HyperparameterSweep(platformStack(), 'Sweep', { ...BASE, maxTrials: 10 }));
+    expect(grid.problems[0]).toMatchObject({ constructPath: 'teststack/Sweep', fieldPath: 'maxTrials' });
+  });
+
+  it('synthesizes in an app with a workload stack (full app.synth, policy pack included)', () => {
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'gaiops-test-')) });
+    const stack = new PlatformStack(app, 'workloads', { settings: SETTINGS });
+    const providers = ClusterProviders.configure(stack, CLUSTER);
+    new HyperparameterSweep(stack, 'Sweep', { ...BASE, releaseName: 'churn-lr-sweep', helmProvider: providers.helm });
+    app.synth();
+    const json = JSON.parse(readFileSync(join(app.outdir, 'stacks', 'workloads', 'cdk.tf.json'), 'utf8'));
+    expect(only(json, 'helm_release')).toMatchObject({ name: 'churn-lr-sweep', provider: 'helm' });
+  });
+});
+
+describe('pickBestTrial against the registry over HTTP', () => {
+  let r: RegistryFixture;
+  let client: RegistryClient;
+  beforeAll(async () => {
+    r = await startRegistry();
+    client = new RegistryClient({
+      baseUrl: r.server.url,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDSWEEP', secretAccessKey: 'sweep-secret' },
+      headers: { 'x-gaiops-principal': ALICE },
+      baseDelayMs: 5,
+      maxDelayMs: 20,
+    });
+  }, 60_000);
+  afterAll(async () => {
+    await r?.close();
+  });
+
+  /** Registers a trial result exactly as the trainer does (run key, lineage with the TRAINER_PARAMS it got). */
+  async function registerTrial(modelName: string, params: Record<string, string | number | boolean>, metrics: Record<string, number>): Promise<string> {
+    const digest = await r.putArtifact(`model ${modelName} ${JSON.stringify(params)}`);
+    const result = await register(client, {
+      modelName,
+      artifactDigest: digest,
+      dataset: { group: 'customers', versionId: DATASET_VERSION },
+      gitCommit: 'c'.repeat(40),
+      imageDigest: DIGEST,
+      params,
+      metrics: { metrics },
+    });
+    return result.version;
+  }
+
+  it('ranks the sweep versions by the objective, ignores other sweeps, reports missing metrics and ties', async () => {
+    const modelName = uniqueName('sweep');
+    const trials = expandTrials({ ...BASE, sweepId: 'lr', parameters: { lr: { type: 'categorical', values: [0.1, 0.2, 0.3, 0.4] } }, maxTrials: 4 });
+    const withIds = trials.map((t) => ({ ...t.params, gaiops_sweep: 'lr', gaiops_trial: t.id }));
+    const v0 = await registerTrial(modelName, withIds[0], { auc: 0.81, loss: 0.4 });
+    const v1 = await registerTrial(modelName, withIds[1], { auc: 0.93, loss: 0.2 });
+    const other = await registerTrial(modelName, { lr: 0.9, gaiops_sweep: 'other', gaiops_trial: 'other-t000' }, { auc: 0.99 });
+    const unrelated = await registerTrial(modelName, { lr: 0.5 }, { auc: 0.995 });
+    const v2 = await registerTrial(modelName, withIds[2], { loss: 0.1 }); // no auc
+    const v3 = await registerTrial(modelName, withIds[3], { auc: 0.93, loss: 0.3 }); // ties with v1
+
+    const best = await pickBestTrial({ client, modelName, sweepId: 'lr', objective: { metric: 'auc', goal: 'maximize' }, concurrency: 3 });
+    expect(best.best).toMatchObject({ version: v1, trialId: 'lr-t001', value: 0.93, params: { ...trials[1].params } });
+    expect(best.best?.params).not.toHaveProperty('gaiops_sweep');
+    expect(best.tied.map((t) => t.version)).toEqual([v1, v3]);
+    expect(best.ranked.map((t) => t.version)).toEqual([v1, v3, v0]);
+    expect(best.missingMetric.map((t) => [t.version, t.trialId])).toEqual([[v2, 'lr-t002']]);
+    expect([other, unrelated].some((v) => best.ranked.some((t) => t.version === v))).toBe(false);
+    expect(best.best?.lineage.hyperparameters).toMatchObject({ gaiops_sweep: 'lr', gaiops_trial: 'lr-t001' });
+
+    const lowest = await pickBestTrial({ client, modelName, sweepId: 'lr', objective: { metric: 'loss', goal: 'minimize' } });
+    expect(lowest.best).toMatchObject({ version: v2, trialId: 'lr-t002', value: 0.1 });
+    expect(lowest.tied.map((t) => t.version)).toEqual([v2]);
+    expect(lowest.missingMetric).toEqual([]);
+
+    const none = await pickBestTrial({ client, modelName, sweepId: 'lr', objective: { metric: 'f1', goal: 'maximize' } });
+    expect(none.best).toBeUndefined();
+    expect(none.tied).toEqual([]);
+    expect(none.missingMetric.map((t) => t.version)).toEqual([v0, v1, v2, v3]);
+
+    const empty = await pickBestTrial({ client, modelName, sweepId: 'nope', objective: { metric: 'auc', goal: 'maximize' } });
+    expect(empty).toEqual({ tied: [], ranked: [], missingMetric: [] });
+  }, 60_000);
+});
