@@ -24,7 +24,8 @@ import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { OFFLINE_LAYOUT, TABLE_KEYS } from '../src/feature-store/feature-group';
+import { OFFLINE_LAYOUT } from '../src/feature-store/feature-group';
+import { onlineTableDefinition, versionsTableDefinition } from '../src/feature-store/runtime/table-definitions';
 import { createIngestor } from '../src/feature-store/runtime/ingest';
 import { ECOMMERCE_CONFIG, customerEmail, prng } from '../test/feature-store/support/ecommerce';
 import { startDynamo, startS3 } from '../test/support/embedded-aws';
@@ -78,28 +79,8 @@ async function servers(): Promise<void> {
   const [s3, dynamo] = await Promise.all([startS3(), startDynamo()]);
   await s3.createBucket(BUCKET);
   const ddb = dynamo.client();
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: ONLINE_TABLE,
-      KeySchema: [{ AttributeName: TABLE_KEYS.online.partitionKey, KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: TABLE_KEYS.online.partitionKey, AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: VERSIONS_TABLE,
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.versions.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.versions.sortKey, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.versions.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.versions.sortKey, AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await ddb.send(new CreateTableCommand(onlineTableDefinition(ONLINE_TABLE)));
+  await ddb.send(new CreateTableCommand(versionsTableDefinition(VERSIONS_TABLE)));
   await s3.client().send(new PutObjectCommand({ Bucket: BUCKET, Key: OFFLINE_LAYOUT.config, Body: JSON.stringify(ECOMMERCE_CONFIG) }));
   process.stdout.write(`${MARKER}${JSON.stringify({ s3: s3.endpoint, dynamo: dynamo.endpoint } satisfies Endpoints)}\n`);
   const stop = async (): Promise<void> => {

@@ -6,7 +6,8 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type AppLogger } from '../../../src/core/runtime/http-app';
-import { OFFLINE_LAYOUT, TABLE_KEYS } from '../../../src/feature-store/feature-group';
+import { OFFLINE_LAYOUT } from '../../../src/feature-store/feature-group';
+import { onlineTableDefinition, versionsTableDefinition } from '../../../src/feature-store/runtime/table-definitions';
 import type { FeatureStoreConfigInput, FeatureStoreDeps } from '../../../src/feature-store/runtime/deps';
 import { type EmbeddedDynamo, type EmbeddedS3, startDynamo, startS3 } from '../../support/embedded-aws';
 import { ECOMMERCE_CONFIG } from './ecommerce';
@@ -36,24 +37,8 @@ export async function startTestStore(config: FeatureStoreConfigInput = ECOMMERCE
   const onlineTable = 'fs-online';
   const versionsTable = 'fs-versions';
   await s3Server.createBucket(bucket);
-  await dynamoServer.createTable({
-    TableName: onlineTable,
-    KeySchema: [{ AttributeName: TABLE_KEYS.online.partitionKey, KeyType: 'HASH' }],
-    AttributeDefinitions: [{ AttributeName: TABLE_KEYS.online.partitionKey, AttributeType: 'S' }],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
-  await dynamoServer.createTable({
-    TableName: versionsTable,
-    KeySchema: [
-      { AttributeName: TABLE_KEYS.versions.partitionKey, KeyType: 'HASH' },
-      { AttributeName: TABLE_KEYS.versions.sortKey, KeyType: 'RANGE' },
-    ],
-    AttributeDefinitions: [
-      { AttributeName: TABLE_KEYS.versions.partitionKey, AttributeType: 'S' },
-      { AttributeName: TABLE_KEYS.versions.sortKey, AttributeType: 'S' },
-    ],
-    BillingMode: 'PAY_PER_REQUEST',
-  });
+  await dynamoServer.createTable(onlineTableDefinition(onlineTable));
+  await dynamoServer.createTable(versionsTableDefinition(versionsTable));
   const s3 = s3Server.client();
   const dynamo = dynamoServer.client();
   const put = async (key: string, body: string | Buffer): Promise<void> => {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE_KEYS } from '../../../src/feature-store/feature-group';
+import { versionsTableDefinition } from '../../../src/feature-store/runtime/table-definitions';
 import { sha256Hex } from '../../../src/feature-store/runtime/canonical';
 import type { OutputFile } from '../../../src/feature-store/runtime/outputs';
 import { VersionStore } from '../../../src/feature-store/runtime/versions';
@@ -78,18 +78,7 @@ export async function startTrainerFixture(): Promise<TrainerFixture> {
   const [registry, versionsDynamo] = await Promise.all([startRegistry(), startDynamo()]);
   await Promise.all([
     registry.s3.createBucket(DATASET_BUCKET),
-    versionsDynamo.createTable({
-      TableName: VERSIONS_TABLE,
-      KeySchema: [
-        { AttributeName: TABLE_KEYS.versions.partitionKey, KeyType: 'HASH' },
-        { AttributeName: TABLE_KEYS.versions.sortKey, KeyType: 'RANGE' },
-      ],
-      AttributeDefinitions: [
-        { AttributeName: TABLE_KEYS.versions.partitionKey, AttributeType: 'S' },
-        { AttributeName: TABLE_KEYS.versions.sortKey, AttributeType: 'S' },
-      ],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
+    versionsDynamo.createTable(versionsTableDefinition(VERSIONS_TABLE)),
   ]);
   const doc = DynamoDBDocumentClient.from(versionsDynamo.client());
   const s3 = registry.s3Client;
