@@ -26,7 +26,8 @@ import { ModelRegistryPropsSchema, type ModelRegistryProps } from './schema';
  * What a route does, which decides the grants that include it:
  * - `read`: reads models, versions, aliases, lineage, governance status, download URIs and the audit log
  *   (`grantRead` and every other grant);
- * - `write`: registers and annotates models and versions, records lineage (`grantRegister`);
+ * - `write`: registers and annotates models and versions, records lineage, and lets a version's creator
+ *   withdraw it while it is unaliased, in stage `None` and unreviewed (`grantRegister`);
  * - `deploy`: moves aliases and stages — deployment decisions; the runtime enforces the governance gates on
  *   protected aliases and the `Production` stage (`grantRegister`);
  * - `approve`: records an approval or a rejection (`grantApprove`);
@@ -79,6 +80,8 @@ export const REGISTRY_ROUTES: readonly RegistryRoute[] = [
   gaiops('POST', 'model-versions/lineage', 'write'),
   gaiops('POST', 'model-versions/approve', 'approve'),
   gaiops('POST', 'model-versions/reject', 'approve'),
+  // Deletes a version only for its creator while it is unaliased, in stage None and unreviewed.
+  gaiops('POST', 'model-versions/withdraw', 'write'),
   gaiops('GET', 'model-versions/governance', 'read'),
   gaiops('GET', 'audit', 'read'),
 ];

@@ -155,6 +155,7 @@ describe('ModelRegistry', () => {
           gaiops('POST', 'model-versions/lineage'),
           gaiops('POST', 'model-versions/approve'),
           gaiops('POST', 'model-versions/reject'),
+          gaiops('POST', 'model-versions/withdraw'),
           gaiops('GET', 'model-versions/governance'),
           gaiops('GET', 'audit'),
         ].sort(),
@@ -166,6 +167,8 @@ describe('ModelRegistry', () => {
       expect(kind(mlflow('POST', 'model-versions/transition-stage'))).toBe('deploy');
       expect(kind(mlflow('POST', 'registered-models/rename'))).toBe('admin');
       expect(kind(mlflow('DELETE', 'model-versions/delete'))).toBe('admin');
+      // The creator's narrow delete is in grantRegister; the runtime restricts it (see withdraw.test.ts).
+      expect(kind(gaiops('POST', 'model-versions/withdraw'))).toBe('write');
       expect(REGISTRY_ROUTES.filter((r) => r.kind === 'approve').map(routeKey).sort()).toEqual([
         gaiops('POST', 'model-versions/approve'),
         gaiops('POST', 'model-versions/reject'),
@@ -512,6 +515,8 @@ describe('ModelRegistry', () => {
       expect(g.routes).toEqual(keysOf(['read', 'write', 'deploy']));
       expect(g.routes).not.toContain('POST /api/2.0/mlflow/registered-models/rename');
       expect(g.routes).not.toContain('POST /api/2.0/gaiops/model-versions/approve');
+      expect(g.routes).not.toContain('DELETE /api/2.0/mlflow/model-versions/delete');
+      expect(g.routes).toContain('POST /api/2.0/gaiops/model-versions/withdraw');
       expect(g.upload).toEqual(['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:PutObject']);
       expect(g.read).toEqual(['s3:GetObject', 's3:GetObjectVersion']);
       const kms = g.statements.filter((s: any) => [s.Action].flat().includes('kms:GenerateDataKey'));

@@ -259,6 +259,15 @@ export class RegistryClient {
     return (await this.request<{ review: ReviewRecord }>('POST', '/api/2.0/gaiops/model-versions/reject', { name, version: String(version), comment }, options)).review;
   }
 
+  /**
+   * Deletes a version the caller created, while it holds no alias, is in stage `None` and has no
+   * review (e.g. a registration that could not be completed); audited with `reason`. Refused with
+   * 403 for another caller and 400 naming why otherwise; deleting any other version is admin-only.
+   */
+  async withdrawModelVersion(name: string, version: string | number, options: { reason?: string } & CallOptions = {}): Promise<void> {
+    await this.request('POST', '/api/2.0/gaiops/model-versions/withdraw', { name, version: String(version), reason: options.reason }, options);
+  }
+
   async getGovernanceStatus(name: string, version: string | number, options: CallOptions = {}): Promise<GovernanceStatus> {
     return this.request<GovernanceStatus>('GET', '/api/2.0/gaiops/model-versions/governance', { name, version: String(version) }, options);
   }

@@ -89,6 +89,8 @@ export interface AuditEntry {
   /** Changed fields before / after (`null` = absent); `null` as a whole for creations / deletions. */
   readonly before: unknown;
   readonly after: unknown;
+  /** The caller's stated reason (`model-versions/withdraw`). */
+  readonly reason?: string;
   readonly events?: readonly { readonly detailType: string; readonly detail: unknown }[];
 }
 

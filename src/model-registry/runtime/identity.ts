@@ -80,3 +80,12 @@ export function isSamePerson(a: string, b: string): boolean {
   const sb = parseAssumedRole(b);
   return sa !== undefined && sb !== undefined && sa.partition === sb.partition && sa.account === sb.account && sa.sessionName === sb.sessionName;
 }
+
+/**
+ * True when two principals are the same caller: identical ARNs (after `resolvePrincipal`'s
+ * trimming). Deliberately narrower than `isSamePerson`: it grants a right (withdrawing one's own
+ * version), so another role or session of the same person does not count.
+ */
+export function isSamePrincipal(a: string, b: string): boolean {
+  return a.trim() !== '' && a.trim() === b.trim();
+}

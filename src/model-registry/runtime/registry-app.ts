@@ -183,6 +183,10 @@ export function createRegistryApp(options: RegistryAppOptions): HttpApp {
   const reviewBody = z.strictObject({ ...nv, comment: commentSchema });
   register('POST', `${G}/model-versions/approve`, (i, ctx) => service.review(ctx, 'approved', parseInput(reviewBody, i)));
   register('POST', `${G}/model-versions/reject`, (i, ctx) => service.review(ctx, 'rejected', parseInput(reviewBody, i)));
+  // The creator's narrow delete (write kind): see RegistryService.withdrawModelVersion.
+  register('POST', `${G}/model-versions/withdraw`, (i, ctx) =>
+    service.withdrawModelVersion(ctx, parseInput(z.strictObject({ ...nv, reason: commentSchema }), i)),
+  );
   register('GET', `${G}/model-versions/governance`, (i) => service.governanceStatus(parseInput(z.object(nv), i)));
   // Read-only by design: the audit trail has no route that writes, changes or deletes entries.
   register('GET', `${G}/audit`, (i) =>

@@ -21,7 +21,7 @@ import { artifactLocation, artifactUri, assertArtifactExists } from './artifacts
 import { alreadyExists, invalidParameter, notFound, permissionDenied, RegistryError } from './errors';
 import type { EventPublisher, RegistryEvent, RegistryEventType } from './events';
 import { effectiveGates, evaluateGates, gateRefusal, isProtectedAlias, type GateSubject, type Review } from './governance';
-import { isApprover, isSamePerson } from './identity';
+import { isApprover, isSamePerson, isSamePrincipal } from './identity';
 import { type LineageFields, type LineageUpdate, MAX_LINEAGE_BYTES, mergeLineage } from './lineage';
 import { type FilterCondition, type OrderClause, matchCondition, paginate, parseFilter, parseOrderBy, queryFingerprint } from './search';
 import {
@@ -75,6 +75,8 @@ interface AuditInput {
   readonly version?: number;
   readonly before: unknown;
   readonly after: unknown;
+  /** Why the caller made the change, when the route takes one (withdraw). */
+  readonly reason?: string;
 }
 
 interface EventInput {
@@ -257,6 +259,7 @@ export class RegistryService {
             requestId: ctx.requestId,
             before: a.before,
             after: a.after,
+            ...(a.reason !== undefined ? { reason: a.reason } : {}),
             ...(i === 0 && events.length > 0 ? { events: events.map((e) => ({ detailType: e.detailType, detail: e.detail })) } : {}),
           },
           undefined,
@@ -615,27 +618,73 @@ export class RegistryService {
   }
 
   async deleteModelVersion(ctx: CallContext, input: { name: string; version: number }): Promise<Record<string, never>> {
-    return this.mutate(ctx, async () => {
-      const model = await this.requireModel(input.name);
-      const current = await this.requireVersion(model, input.version);
-      const removedAliases = Object.keys(model.aliases).filter((a) => model.aliases[a] === input.version);
-      const aliases = { ...model.aliases };
-      for (const a of removedAliases) delete aliases[a];
-      const remaining = (await this.store.listVersions(model.modelId)).filter((v) => v.version !== input.version);
-      const next: ModelItem = { ...model, aliases, latestByStage: latestByStage(remaining), updatedAt: this.now(), rev: model.rev + 1 };
-      return {
-        ops: [
-          this.store.deleteIfRev(current, current.rev),
-          this.store.deleteUnconditionally(keys.lineage(model.modelId, input.version)),
-          this.store.putIfRev({ ...next }, model.rev),
-        ],
-        audits: [
-          { action: 'model-versions/delete', modelName: model.name, modelId: model.modelId, version: input.version, before: this.versionState(current), after: null },
-        ],
-        events: removedAliases.map((alias) => ({ detailType: 'AliasChanged' as const, detail: aliasDetail(model, alias, undefined, input.version, 'deleted') })),
-        response: {},
-      };
-    });
+    return this.mutate(ctx, () => this.planVersionDeletion(input, 'model-versions/delete'));
+  }
+
+  /**
+   * Deletes a version its creator registered by mistake (e.g. a trainer whose lineage could not be
+   * set): only the creator (same principal ARN), and only while the version holds no alias, is in
+   * stage `None` and has no review recorded. Otherwise the same transaction and audit as
+   * `deleteModelVersion`; the state checked is bound to the commit by the revision conditions.
+   */
+  async withdrawModelVersion(ctx: CallContext, input: { name: string; version: number; reason?: string }): Promise<Record<string, never>> {
+    return this.mutate(ctx, () =>
+      this.planVersionDeletion(input, 'model-versions/withdraw', input.reason, (model, current) => {
+        const what = `model '${model.name}' version ${current.version}`;
+        if (!isSamePrincipal(ctx.principal, current.createdBy)) {
+          throw permissionDenied(`Only the creator of ${what} (${current.createdBy}) may withdraw it; ${ctx.principal} is not. Ask an admin to delete it.`);
+        }
+        const aliases = Object.keys(model.aliases).filter((a) => model.aliases[a] === current.version).sort();
+        const reasons: { condition: string; message: string }[] = [];
+        if (aliases.length > 0) reasons.push({ condition: 'alias', message: `it holds alias${aliases.length > 1 ? 'es' : ''} ${aliases.map((a) => `'${a}'`).join(', ')}` });
+        if (current.stage !== 'None') reasons.push({ condition: 'stage', message: `it is in stage ${current.stage}` });
+        if (current.review) reasons.push({ condition: 'review', message: `it has a review recorded (${current.review.decision} by ${current.review.principal})` });
+        if (reasons.length > 0) {
+          throw invalidParameter(`${what} cannot be withdrawn: ${reasons.map((r) => r.message).join('; ')}. Ask an admin to delete it.`, { withdraw_refusals: reasons });
+        }
+      }),
+    );
+  }
+
+  /**
+   * The plan shared by delete and withdraw: the version and its lineage are deleted and the model's
+   * aliases and latest-per-stage updated in one transaction, conditioned on the revisions read
+   * (so `check`, run on exactly those items, still holds at commit), audited as `action`.
+   */
+  private async planVersionDeletion(
+    input: { name: string; version: number },
+    action: 'model-versions/delete' | 'model-versions/withdraw',
+    reason?: string,
+    check?: (model: ModelItem, current: VersionItem) => void,
+  ): Promise<Plan<Record<string, never>>> {
+    const model = await this.requireModel(input.name);
+    const current = await this.requireVersion(model, input.version);
+    check?.(model, current);
+    const removedAliases = Object.keys(model.aliases).filter((a) => model.aliases[a] === input.version);
+    const aliases = { ...model.aliases };
+    for (const a of removedAliases) delete aliases[a];
+    const remaining = (await this.store.listVersions(model.modelId)).filter((v) => v.version !== input.version);
+    const next: ModelItem = { ...model, aliases, latestByStage: latestByStage(remaining), updatedAt: this.now(), rev: model.rev + 1 };
+    return {
+      ops: [
+        this.store.deleteIfRev(current, current.rev),
+        this.store.deleteUnconditionally(keys.lineage(model.modelId, input.version)),
+        this.store.putIfRev({ ...next }, model.rev),
+      ],
+      audits: [
+        {
+          action,
+          modelName: model.name,
+          modelId: model.modelId,
+          version: input.version,
+          before: this.versionState(current),
+          after: null,
+          ...(reason !== undefined ? { reason } : {}),
+        },
+      ],
+      events: removedAliases.map((alias) => ({ detailType: 'AliasChanged' as const, detail: aliasDetail(model, alias, undefined, input.version, 'deleted') })),
+      response: {},
+    };
   }
 
   async searchModelVersions(input: {
@@ -1016,6 +1065,7 @@ export class RegistryService {
         request_id: a.requestId,
         before: a.before ?? null,
         after: a.after ?? null,
+        ...(a.reason !== undefined ? { reason: a.reason } : {}),
         ...(a.events ? { events: a.events } : {}),
       })),
       ...(lastSk ? { next_page_token: Buffer.from(JSON.stringify({ v: 1, q: fingerprint, sk: lastSk }), 'utf8').toString('base64url') } : {}),

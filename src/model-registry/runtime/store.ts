@@ -126,6 +126,8 @@ export interface AuditItem extends Key {
   readonly requestId: string;
   readonly before: unknown;
   readonly after: unknown;
+  /** The caller's stated reason, for changes that take one (withdraw). */
+  readonly reason?: string;
   /** The events this change published (or tried to): the replay source if publishing failed. */
   readonly events?: readonly { readonly detailType: string; readonly detail: unknown }[];
 }

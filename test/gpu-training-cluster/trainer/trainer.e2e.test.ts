@@ -11,7 +11,7 @@ import { RegistryApiError } from '../../../src/model-registry/client/registry-cl
 import { EXIT_CODES, TrainerError } from '../../../src/gpu-training-cluster/runtime/trainer/errors';
 import { runKeyOf } from '../../../src/gpu-training-cluster/runtime/trainer/register';
 import { runTrainer } from '../../../src/gpu-training-cluster/runtime/trainer/trainer';
-import { ARTIFACT_BUCKET, uniqueName } from '../../model-registry/runtime/support/registry-fixture';
+import { ALICE, ARTIFACT_BUCKET, uniqueName } from '../../model-registry/runtime/support/registry-fixture';
 import { DATASET_BUCKET, type DatasetVersion, GIT_COMMIT, IMAGE_DIGEST, type TrainerFixture, startTrainerFixture, trainCommand } from './trainer-fixture';
 
 let f: TrainerFixture;
@@ -261,32 +261,46 @@ describe('trainer end to end', () => {
   it('completes a half-registered version of the same run instead of creating a second one', async () => {
     const model = uniqueName('half');
     const config = f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model });
-    // First run: lineage writes fail at the registry (503 for every attempt) → the version is deleted again.
+    // First run: lineage writes fail at the registry (503 for every attempt) → the version is withdrawn again,
+    // with grantRegister's rights only: the admin-only MLflow delete is refused as in AWS (and must not be used).
+    const adminOnly: string[] = [];
     const failing = new Proxy(f.client, {
       get(target, prop, receiver) {
         if (prop === 'setLineage') return async () => Promise.reject(new RegistryApiError('TEMPORARILY_UNAVAILABLE', 'lineage store down', 503));
+        if (prop === 'request') {
+          return async (method: string, path: string, ...rest: unknown[]) => {
+            if (path === '/api/2.0/mlflow/model-versions/delete') {
+              adminOnly.push(`${method} ${path}`);
+              throw new RegistryApiError('PERMISSION_DENIED', 'User is not authorized to access this resource with an explicit deny', 403);
+            }
+            return (target.request as Function).call(target, method, path, ...rest);
+          };
+        }
         return Reflect.get(target, prop, receiver);
       },
     });
     const error = await failureOf(runTrainer(config, f.deps({ registry: failing })));
     expect(error).toMatchObject({ stage: 'register', exitCode: EXIT_CODES.register });
-    expect(error.message).toMatch(/version 1 could not be set \(lineage store down\); the version was deleted again, nothing is registered/);
+    expect(error.message).toMatch(/version 1 could not be set \(lineage store down\); the version was withdrawn again, nothing is registered/);
+    expect(adminOnly).toEqual([]);
     expect(await versionsOf(model)).toEqual([]);
+    const withdrawn = (await f.client.listAudit(model, { maxResults: 100 })).entries.filter((e) => e.action === 'model-versions/withdraw');
+    expect(withdrawn).toEqual([expect.objectContaining({ principal: ALICE, version: '1', after: null })]);
+    const runId = (withdrawn[0].before as { run_id: string }).run_id;
+    expect(runId).toMatch(/^trainer-[0-9a-f]{64}$/);
+    expect(withdrawn[0].reason).toBe(`gaiops trainer: the lineage could not be set (run_id ${runId}): lineage store down`);
 
-    // Lineage and delete both fail: the version is left without lineage, reported as incomplete (exit 8)…
+    // Lineage and withdraw both fail: the version is left without lineage, reported as incomplete (exit 8)…
     const stuck = new Proxy(f.client, {
       get(target, prop, receiver) {
         if (prop === 'setLineage') return async () => Promise.reject(new RegistryApiError('TEMPORARILY_UNAVAILABLE', 'lineage store down', 503));
-        if (prop === 'request') {
-          return async (method: string, path: string, ...rest: unknown[]) =>
-            method === 'DELETE' ? Promise.reject(new RegistryApiError('NETWORK_ERROR', 'connection reset', 0)) : (target.request as Function).call(target, method, path, ...rest);
-        }
+        if (prop === 'withdrawModelVersion') return async () => Promise.reject(new RegistryApiError('NETWORK_ERROR', 'connection reset', 0));
         return Reflect.get(target, prop, receiver);
       },
     });
     const incomplete = await failureOf(runTrainer(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model }), f.deps({ registry: stuck })));
     expect(incomplete).toMatchObject({ stage: 'register-incomplete', exitCode: EXIT_CODES.registerIncomplete });
-    expect(incomplete.message).toMatch(/version 2 was created but its lineage could not be set .* re-run the trainer with the same inputs/);
+    expect(incomplete.message).toMatch(/version 2 was created but its lineage could not be set .* could not be withdrawn \(connection reset\).* re-run the trainer with the same inputs/);
     expect((await versionsOf(model)).map((v) => v.version)).toEqual(['2']);
 
     // …and the re-run completes exactly that version.

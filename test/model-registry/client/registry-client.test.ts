@@ -165,6 +165,36 @@ describe('RegistryClient', () => {
     expect(gateway.stats.requests - before).toBe(1);
   });
 
+  it('withdraws a version its caller created (audited with the reason, retried idempotently) and reports refusals', async () => {
+    const alice = client();
+    const bob = approver();
+    const name = uniqueName('withdraw');
+    await alice.createRegisteredModel(name);
+    const v1 = await alice.createModelVersion({ name, source: `sha256:${artifact}` });
+    const v2 = await alice.createModelVersion({ name, source: `sha256:${artifact}` });
+
+    // Another caller: 403, not retried.
+    const before = gateway.stats.requests;
+    await expect(bob.withdrawModelVersion(name, v1.version)).rejects.toMatchObject({ errorCode: 'PERMISSION_DENIED', status: 403 });
+    expect(gateway.stats.requests - before).toBe(1);
+
+    // An aliased version: 400 naming the alias.
+    await alice.setAlias(name, 'canary', v1.version);
+    const refused = await alice.withdrawModelVersion(name, v1.version).catch((e: unknown) => e);
+    expect(refused).toMatchObject({ errorCode: 'INVALID_PARAMETER_VALUE', status: 400, details: { withdraw_refusals: [{ condition: 'alias' }] } });
+    expect((refused as RegistryApiError).message).toMatch(/holds alias 'canary'/);
+
+    // The creator's withdraw is applied once even when its first response is lost.
+    gateway.inject({ kind: 'drop-response' });
+    await alice.withdrawModelVersion(name, v2.version, { reason: 'registration could not be completed' });
+    await expect(alice.getModelVersion(name, v2.version)).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST', status: 404 });
+    expect((await alice.getModelVersion(name, v1.version)).aliases).toEqual(['canary']);
+    const withdrawals = (await alice.listAudit(name)).entries.filter((e) => e.action === 'model-versions/withdraw');
+    expect(withdrawals).toEqual([expect.objectContaining({ principal: ALICE, version: '2', after: null, reason: 'registration could not be completed' })]);
+
+    await expect(alice.withdrawModelVersion(name, 9)).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST', status: 404 });
+  });
+
   it('retries mutating calls safely: a lost response does not create a second version', async () => {
     const alice = client();
     const name = uniqueName('idem');

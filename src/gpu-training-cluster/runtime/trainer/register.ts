@@ -13,8 +13,10 @@
  * 3. look the run key up: a version with complete lineage → `existing`; one with missing or
  *    incomplete lineage (an earlier run that died half-way) → its lineage is merged → `completed`;
  * 4. otherwise create the version (`source` `sha256:<digest>`) and set its lineage, retrying;
- *    if the lineage still cannot be set, the version is deleted again (nothing registered). Only
- *    when that delete fails too is a version without lineage left behind: the error says so
+ *    if the lineage still cannot be set, the version is withdrawn again (nothing registered) —
+ *    `gaiops/model-versions/withdraw`, the creator's delete that `grantRegister` allows (the
+ *    MLflow delete is admin-only). Only when that withdraw fails too is a version without lineage
+ *    left behind: the error says so
  *    (exit 8), and a re-run with the same inputs completes it (step 3). A version without lineage
  *    cannot pass the registry's promotion gates in the meantime (no evaluation metrics).
  */
@@ -139,20 +141,27 @@ export async function register(client: RegistryClient, input: RegisterInput, opt
     return { modelName: name, version: created.version, status: 'created', runKey, source, lineage: record };
   } catch (lineageError) {
     try {
-      await client.request('DELETE', '/api/2.0/mlflow/model-versions/delete', { name, version: created.version });
-    } catch (deleteError) {
+      await client.withdrawModelVersion(name, created.version, { reason: withdrawReason(runKey, lineageError) });
+    } catch (withdrawError) {
       throw new TrainerError(
         'register-incomplete',
-        `model ${name} version ${created.version} was created but its lineage could not be set (${messageOf(lineageError)}) and it could not be deleted (${messageOf(deleteError)}); ` +
-          `it has no lineage, so it cannot be promoted; re-run the trainer with the same inputs to complete it (run_id ${runKey}), or delete the version`,
+        `model ${name} version ${created.version} was created but its lineage could not be set (${messageOf(lineageError)}) and it could not be withdrawn (${messageOf(withdrawError)}); ` +
+          `it has no lineage, so it cannot be promoted; re-run the trainer with the same inputs to complete it (run_id ${runKey}), or have an admin delete the version`,
         { cause: lineageError },
       );
     }
     throw registerError(
-      `the lineage of model ${name} version ${created.version} could not be set (${messageOf(lineageError)}); the version was deleted again, nothing is registered`,
+      `the lineage of model ${name} version ${created.version} could not be set (${messageOf(lineageError)}); the version was withdrawn again, nothing is registered`,
       lineageError,
     );
   }
+}
+
+/** The audit reason of a withdrawal (kept well below the registry's 5000-byte limit). */
+function withdrawReason(runKey: string, lineageError: unknown): string {
+  const text = `gaiops trainer: the lineage could not be set (run_id ${runKey}): ${messageOf(lineageError)}`;
+  const chars = Array.from(text);
+  return chars.length > 1000 ? `${chars.slice(0, 999).join('')}…` : text;
 }
 
 async function findRun(client: RegistryClient, name: string, runKey: string): Promise<ModelVersion | undefined> {
