@@ -1,22 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { GaiConfigError } from '../../src/core/errors';
-import type { ClusterReference } from '../../src/gpu-training-cluster/cluster';
 import { ClusterProviders, EXEC_API_VERSION } from '../../src/gpu-training-cluster/cluster-providers';
 import { platformStack, synth } from '../support/synth';
 import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { TEST_CLUSTER } from '../support/cluster-reference';
 
-const CLUSTER: ClusterReference = {
-  clusterName: 'gai-test-training',
-  endpoint: 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com',
-  certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
-  oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF',
-  nodeRoleArn: 'arn:aws:iam::111122223333:role/node',
-  nodeRoleName: 'node',
-  karpenterControllerRoleArn: 'arn:aws:iam::111122223333:role/karpenter',
-  interruptionQueueName: 'queue',
-  securityGroupId: 'sg-0123456789abcdef0',
-};
+const CLUSTER = TEST_CLUSTER;
 
 const EXEC = {
   api_version: EXEC_API_VERSION,

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { GaiConfigError } from '../../src/core/errors';
 import { TerraformOutput } from '../../src/core/tf';
-import { GpuTrainingCluster, type ClusterReference } from '../../src/gpu-training-cluster/cluster';
+import { GpuTrainingCluster } from '../../src/gpu-training-cluster/cluster';
 import { ClusterNetwork } from '../../src/gpu-training-cluster/network';
 import { ClusterProviders } from '../../src/gpu-training-cluster/cluster-providers';
 import { GPU_TAINT, GpuNodePools, toHelmTemplate, type KubernetesObject } from '../../src/gpu-training-cluster/node-pools';
@@ -13,18 +13,9 @@ import { App, PlatformStack } from '../../src';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { only, platformStack, SETTINGS, synth } from '../support/synth';
+import { TEST_CLUSTER } from '../support/cluster-reference';
 
-const CLUSTER: ClusterReference = {
-  clusterName: 'gai-test-training',
-  endpoint: 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com',
-  certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
-  oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF',
-  nodeRoleArn: 'arn:aws:iam::111122223333:role/gai-test-training-karpenter-node',
-  nodeRoleName: 'gai-test-training-karpenter-node',
-  karpenterControllerRoleArn: 'arn:aws:iam::111122223333:role/gai-test-training-karpenter',
-  interruptionQueueName: 'gai-test-training-interruption',
-  securityGroupId: 'sg-0123456789abcdef0',
-};
+const CLUSTER = TEST_CLUSTER;
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0d6c1f3a-1111-2222-3333-444455556666';
 
 const BASE: GpuNodePoolsProps = {

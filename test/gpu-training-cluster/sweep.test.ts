@@ -7,7 +7,6 @@ import { parseAllDocuments } from 'yaml';
 import { App, PlatformStack } from '../../src';
 import { GaiConfigError } from '../../src/core/errors';
 import { ClusterProviders } from '../../src/gpu-training-cluster/cluster-providers';
-import type { ClusterReference } from '../../src/gpu-training-cluster/cluster';
 import { register } from '../../src/gpu-training-cluster/runtime/trainer/register';
 import {
   expandTrials,
@@ -22,6 +21,7 @@ import {
 import { RegistryClient } from '../../src/model-registry/client/registry-client';
 import { ALICE, type RegistryFixture, startRegistry, uniqueName } from '../model-registry/runtime/support/registry-fixture';
 import { only, platformStack, SETTINGS, synth } from '../support/synth';
+import { TEST_CLUSTER } from '../support/cluster-reference';
 
 const DIGEST = `sha256:${'e'.repeat(64)}`;
 const DATASET_VERSION = 'a'.repeat(64);
@@ -303,17 +303,7 @@ describe('renderTrialJobs', () => {
   });
 });
 
-const CLUSTER: ClusterReference = {
-  clusterName: 'gai-test-training',
-  endpoint: 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com',
-  certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
-  oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF',
-  nodeRoleArn: 'arn:aws:iam::111122223333:role/gai-test-training-karpenter-node',
-  nodeRoleName: 'gai-test-training-karpenter-node',
-  karpenterControllerRoleArn: 'arn:aws:iam::111122223333:role/gai-test-training-karpenter',
-  interruptionQueueName: 'gai-test-training-interruption',
-  securityGroupId: 'sg-0123456789abcdef0',
-};
+const CLUSTER = TEST_CLUSTER;
 
 describe('HyperparameterSweep construct', () => {
   it('synthesizes a helm_release of a content-hashed chart templating every object, and passes the policy pack', () => {

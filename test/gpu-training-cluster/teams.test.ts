@@ -7,13 +7,14 @@ import { GaiConfigError } from '../../src/core/errors';
 import type { FeatureGroupInput } from '../../src/feature-store/feature-group';
 import { FeatureStore } from '../../src/feature-store/feature-store';
 import { ModelRegistry } from '../../src/model-registry/model-registry';
-import { GpuTrainingCluster, type ClusterReference } from '../../src/gpu-training-cluster/cluster';
+import { GpuTrainingCluster } from '../../src/gpu-training-cluster/cluster';
 import { ClusterProviders } from '../../src/gpu-training-cluster/cluster-providers';
 import { ClusterNetwork } from '../../src/gpu-training-cluster/network';
 import { POD_IDENTITY_AGENT, TEAM_LABEL, TrainingTeams } from '../../src/gpu-training-cluster/teams';
 import { parseTrainingTeamsProps, TrainingTeamsPropsSchema, type TrainingTeamsProps } from '../../src/gpu-training-cluster/teams-schema';
 import { parseProps } from '../../src/core/props';
 import { byPath, platformStack, policy, resources, SETTINGS, type TfJson } from '../support/synth';
+import { TEST_CLUSTER } from '../support/cluster-reference';
 
 const GROUPS: FeatureGroupInput[] = [
   { name: 'customers', entityKeys: [{ name: 'customer_id' }], eventTimeColumn: 'ts', features: [{ name: 'age', type: 'int', min: 0 }] },
@@ -21,17 +22,7 @@ const GROUPS: FeatureGroupInput[] = [
   { name: 'sessions', entityKeys: [{ name: 'session_id' }], eventTimeColumn: 'ts', features: [{ name: 'clicks', type: 'int' }], offline: false },
 ];
 
-const CLUSTER: ClusterReference = {
-  clusterName: 'gai-test-training',
-  endpoint: 'https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com',
-  certificateAuthority: 'LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0t',
-  oidcIssuer: 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF',
-  nodeRoleArn: 'arn:aws:iam::111122223333:role/node',
-  nodeRoleName: 'node',
-  karpenterControllerRoleArn: 'arn:aws:iam::111122223333:role/karpenter',
-  interruptionQueueName: 'queue',
-  securityGroupId: 'sg-0123456789abcdef0',
-};
+const CLUSTER = TEST_CLUSTER;
 
 interface Built {
   app: App;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { evaluatePolicies } from '../../../src/core/policy/engine';
 import { EKS_RULES } from '../../../src/core/policy/rules/eks';
 import { NETWORK_RULES } from '../../../src/core/policy/rules/network';
-import { add, compliantStack, patch, ref, remove, type Config, type TfJson } from './fixtures';
+import { add, compliantStack, patch, ref, remove, type Config, type TfJson, type Case, type RuleCases } from './fixtures';
 
 const RULES = [...EKS_RULES, ...NETWORK_RULES];
 const CLUSTER = 'aws_eks_cluster.Cluster';
@@ -56,18 +56,6 @@ function messagesFor(json: TfJson, address: string, ruleId: string): string[] {
     .map((f) => f.message);
 }
 
-interface Case {
-  readonly name: string;
-  readonly json: TfJson;
-  readonly address?: string;
-  readonly message?: RegExp;
-}
-
-interface RuleCases {
-  readonly address: string;
-  readonly fail: readonly Case[];
-  readonly pass: readonly Case[];
-}
 
 const compliant: Case = { name: 'the compliant fixture', json: base };
 const vpcConfig = (extra: Config) => patch(base, CLUSTER, { vpc_config: { endpoint_private_access: true, subnet_ids: ['subnet-a'], ...extra } });

@@ -314,3 +314,20 @@ export function suppress(json: TfJson, address: string, ...suppressions: { ruleI
   config['//'] = { ...((config['//'] ?? {}) as Config), gaiops: { suppressions } };
   return out;
 }
+
+/** One fixture for a rule: a stack, and (for failing cases) where the finding is and what it says. */
+export interface Case {
+  readonly name: string;
+  readonly json: TfJson;
+  /** Defaults to the rule's address. */
+  readonly address?: string;
+  /** For failing cases: a message must match. */
+  readonly message?: RegExp;
+}
+
+/** A rule's failing and passing fixtures. */
+export interface RuleCases {
+  readonly address: string;
+  readonly fail: readonly Case[];
+  readonly pass: readonly Case[];
+}

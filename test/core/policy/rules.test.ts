@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { activeFindings, evaluatePolicies } from '../../../src/core/policy/engine';
 import { CORE_RULES, UNSCOPABLE_ACTIONS, isUnscopableAction } from '../../../src/core/policy/rules';
 import { actionMatches, blocks } from '../../../src/core/policy/rules/helpers';
-import { add, compliantStack, ephemeral, patch, policyJson, ref, remove, suppress, type Config, type TfJson } from './fixtures';
+import { add, compliantStack, ephemeral, patch, policyJson, ref, remove, suppress, type Config, type TfJson, type Case, type RuleCases } from './fixtures';
 
 const BUCKET = 'aws_s3_bucket.Data';
 const LOG_BUCKET = 'aws_s3_bucket.Logs';
@@ -47,20 +47,6 @@ const allow = (action: unknown, resource: unknown = ref('aws_s3_bucket.Data', 'a
   ...extra,
 });
 
-interface Case {
-  readonly name: string;
-  readonly json: TfJson;
-  /** Defaults to the rule's address. */
-  readonly address?: string;
-  /** For failing cases: a message must match. */
-  readonly message?: RegExp;
-}
-
-interface RuleCases {
-  readonly address: string;
-  readonly fail: readonly Case[];
-  readonly pass: readonly Case[];
-}
 
 const compliant: Case = { name: 'the compliant fixture', json: base };
 
