@@ -13,7 +13,7 @@ import { bundleRuntime } from '../../../src/core/bundling/bundle';
 import { gaiopsRoot } from '../../../src/core/bundling/package-root';
 import { packArtifacts, uploadArtifact } from '../../../src/gpu-training-cluster/runtime/trainer/artifacts';
 import { trainingEnv } from '../../../src/gpu-training-cluster/runtime/trainer/command';
-import { parseCommand, parseTrainerConfig } from '../../../src/gpu-training-cluster/runtime/trainer/config';
+import { nodeRankFromEnv, parseCommand, parseTrainerConfig } from '../../../src/gpu-training-cluster/runtime/trainer/config';
 import { EXIT_CODES, TrainerError, failureLine } from '../../../src/gpu-training-cluster/runtime/trainer/errors';
 import { type EmbeddedS3, startS3 } from '../../support/embedded-aws';
 
@@ -262,5 +262,22 @@ describe('main', () => {
     expect(run.status).toBe(EXIT_CODES.dataset);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(/^trainer failed \[dataset\]: could not read the manifest manifests\/customers\/a{64}\.json/);
+  });
+});
+
+describe('nodeRankFromEnv', () => {
+  it('reads torchrun\'s PET_NODE_RANK first, then RANK only alongside WORLD_SIZE, else 0', () => {
+    expect(nodeRankFromEnv({})).toBe(0);
+    expect(nodeRankFromEnv({ PET_NODE_RANK: '3', RANK: '1', WORLD_SIZE: '4' })).toBe(3);
+    expect(nodeRankFromEnv({ RANK: '2', WORLD_SIZE: '4' })).toBe(2);
+    // RANK without WORLD_SIZE is not a distributed-job rank (and an indexed Job's index is not one).
+    expect(nodeRankFromEnv({ RANK: '2' })).toBe(0);
+    expect(nodeRankFromEnv({ JOB_COMPLETION_INDEX: '5' })).toBe(0);
+    expect(nodeRankFromEnv({ PET_NODE_RANK: ' ', RANK: '1', WORLD_SIZE: '2' })).toBe(1);
+  });
+
+  it('refuses a rank that is not a non-negative integer', () => {
+    expect(() => nodeRankFromEnv({ PET_NODE_RANK: '-1' })).toThrow(/PET_NODE_RANK must be a non-negative integer/);
+    expect(() => nodeRankFromEnv({ RANK: 'one', WORLD_SIZE: '2' })).toThrow(/RANK must be a non-negative integer/);
   });
 });

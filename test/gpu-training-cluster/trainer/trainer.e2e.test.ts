@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RegistryApiError } from '../../../src/model-registry/client/registry-client';
 import { EXIT_CODES, TrainerError } from '../../../src/gpu-training-cluster/runtime/trainer/errors';
 import { runKeyOf } from '../../../src/gpu-training-cluster/runtime/trainer/register';
-import { runTrainer } from '../../../src/gpu-training-cluster/runtime/trainer/trainer';
+import { type LeaderTrainerResult, runTrainer } from '../../../src/gpu-training-cluster/runtime/trainer/trainer';
 import { ALICE, ARTIFACT_BUCKET, uniqueName } from '../../model-registry/runtime/support/registry-fixture';
 import { DATASET_BUCKET, type DatasetVersion, GIT_COMMIT, IMAGE_DIGEST, type TrainerFixture, startTrainerFixture, trainCommand } from './trainer-fixture';
 
@@ -45,6 +45,13 @@ async function expectNothingRegistered(model: string) {
   expect(await versionsOf(model)).toEqual([]);
 }
 
+/** Runs the trainer expecting the rank-0 (leader) result: trained, uploaded, registered. */
+async function runLeader(...args: Parameters<typeof runTrainer>): Promise<LeaderTrainerResult> {
+  const result = await runTrainer(...args);
+  if (result.role !== 'leader') throw new Error(`expected the leader result, got rank ${result.nodeRank}`);
+  return result;
+}
+
 const failureOf = async (promise: Promise<unknown>): Promise<TrainerError> => {
   const error = await promise.then(
     () => undefined,
@@ -59,7 +66,7 @@ describe('trainer end to end', () => {
     const model = uniqueName('churn');
     const config = f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v2.versionId, TRAINER_MODEL_NAME: model });
     const deps = f.deps();
-    const result = await runTrainer(config, deps);
+    const result = await runLeader(config, deps);
 
     // The dataset as of v2 = v2's file and its parent v1's two files, all downloaded and verified.
     expect(result.dataset).toMatchObject({ group: GROUP, versionId: v2.versionId, requested: v2.versionId, files: 3 });
@@ -98,7 +105,7 @@ describe('trainer end to end', () => {
     expect(governance.unmet_conditions.map((u) => u.condition)).not.toContain('evaluation_metrics');
 
     // Re-run with the same inputs (fresh workdir): same artifact, no upload, no second version, lineage untouched.
-    const again = await runTrainer(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v2.versionId, TRAINER_MODEL_NAME: model }), f.deps());
+    const again = await runLeader(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v2.versionId, TRAINER_MODEL_NAME: model }), f.deps());
     expect(again.artifact).toMatchObject({ digest, uploaded: false });
     expect(again.registration).toMatchObject({ version: '1', status: 'existing' });
     expect((await versionsOf(model)).map((v) => v.version)).toEqual(['1']);
@@ -107,13 +114,13 @@ describe('trainer end to end', () => {
 
   it('resolves tag:<name> and current through the versions table', async () => {
     const byTag = uniqueName('bytag');
-    const tagged = await runTrainer(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: 'tag:baseline', TRAINER_MODEL_NAME: byTag }), f.deps());
+    const tagged = await runLeader(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: 'tag:baseline', TRAINER_MODEL_NAME: byTag }), f.deps());
     expect(tagged.dataset).toMatchObject({ versionId: v1.versionId, requested: 'tag:baseline', files: 2 });
     expect(tagged.metrics.metrics.rows).toBe(3);
     expect((await f.client.getLineage(byTag, 1)).dataset_versions).toEqual([{ dataset_version_id: v1.versionId, feature_group: GROUP, role: 'training' }]);
 
     const byCurrent = uniqueName('bycurrent');
-    const current = await runTrainer(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: 'current', TRAINER_MODEL_NAME: byCurrent }), f.deps());
+    const current = await runLeader(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: 'current', TRAINER_MODEL_NAME: byCurrent }), f.deps());
     expect(current.dataset).toMatchObject({ versionId: v2.versionId, requested: 'current', files: 3 });
     expect((await f.client.getLineage(byCurrent, 1)).dataset_versions?.[0].dataset_version_id).toBe(v2.versionId);
 
@@ -133,7 +140,7 @@ describe('trainer end to end', () => {
 
   it('reads a version id from its manifest alone when no versions table is configured', async () => {
     const model = uniqueName('notable');
-    const result = await runTrainer(
+    const result = await runLeader(
       f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_VERSIONS_TABLE: undefined, TRAINER_MODEL_NAME: model }),
       f.deps({ dynamo: undefined }),
     );
@@ -179,6 +186,24 @@ describe('trainer end to end', () => {
     const forged = await failureOf(runTrainer(f.config({ TRAINER_DATASET_GROUP: group, TRAINER_DATASET_VERSION: version.versionId, TRAINER_MODEL_NAME: model }), f.deps()));
     expect(forged.message).toMatch(/does not match its version id/);
     await expectNothingRegistered(model);
+  });
+
+  it('a worker rank of a distributed job verifies the data and trains, but uploads and registers nothing (rank 0 does)', async () => {
+    const model = uniqueName('distributed');
+    for (const env of [{ PET_NODE_RANK: '1' }, { RANK: '2', WORLD_SIZE: '3' }]) {
+      const config = f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model, ...env });
+      const deps = f.deps();
+      const result = await runTrainer(config, deps);
+      expect(result).toMatchObject({ role: 'worker', nodeRank: Number(env.PET_NODE_RANK ?? env.RANK), dataset: { versionId: v1.versionId, files: 2 } });
+      expect(deps.output()).toContain('training on 3 rows from 2 files');
+      expect(deps.logs).not.toContain('model artifact packed');
+    }
+    await expectNothingRegistered(model);
+
+    // Rank 0 of the same job registers the one version.
+    const leader = await runLeader(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model, RANK: '0', WORLD_SIZE: '3' }), f.deps());
+    expect(leader.registration.version).toBe('1');
+    expect(await versionsOf(model)).toHaveLength(1);
   });
 
   it('a failing training command exits non-zero and registers and uploads nothing', async () => {
@@ -252,7 +277,7 @@ describe('trainer end to end', () => {
         return Reflect.get(target, prop, receiver);
       },
     });
-    const result = await runTrainer(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model }), f.deps({ registry: lossy }));
+    const result = await runLeader(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model }), f.deps({ registry: lossy }));
     expect(result.registration).toMatchObject({ version: '1', status: 'created' });
     expect((await versionsOf(model)).map((v) => v.version)).toEqual(['1']);
     expect((await f.client.getLineage(model, 1)).artifact_digest).toBe(result.artifact.digest);
@@ -304,7 +329,7 @@ describe('trainer end to end', () => {
     expect((await versionsOf(model)).map((v) => v.version)).toEqual(['2']);
 
     // …and the re-run completes exactly that version.
-    const repaired = await runTrainer(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model }), f.deps());
+    const repaired = await runLeader(f.config({ TRAINER_DATASET_GROUP: GROUP, TRAINER_DATASET_VERSION: v1.versionId, TRAINER_MODEL_NAME: model }), f.deps());
     expect(repaired.registration).toMatchObject({ version: '2', status: 'completed' });
     expect(await f.client.getLineage(model, 2)).toMatchObject({ artifact_digest: repaired.artifact.digest, code_commit: GIT_COMMIT, evaluation_metrics: { auc: 0.91, rows: 3 } });
     expect((await versionsOf(model)).map((v) => v.version)).toEqual(['2']);

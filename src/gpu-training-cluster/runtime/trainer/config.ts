@@ -39,6 +39,33 @@ export interface TrainerConfig {
   readonly artifactFile: string;
   /** The training command and its arguments. */
   readonly command: readonly string[];
+  /**
+   * This pod's node rank in a distributed job (see {@link nodeRankFromEnv}); 0 for a single-pod job.
+   * Every rank verifies the dataset and runs the command; only rank 0 reads the metrics, uploads
+   * the artifact and registers the version, so an N-node job registers exactly one version.
+   */
+  readonly nodeRank: number;
+}
+
+/**
+ * The node rank set by the training operators, first found wins:
+ * - `PET_NODE_RANK` — torchrun's node rank, set by the Kubeflow Training Operator (PyTorchJob with
+ *   `nprocPerNode`/elastic policy) and by Kubeflow Trainer's torch runtime (TrainJob);
+ * - `RANK` when `WORLD_SIZE` is also set — PyTorchJob's per-pod rank (Master 0, Workers 1…n-1);
+ * - `JOB_COMPLETION_INDEX` is NOT a rank: indexed batch Jobs are independent trials.
+ * Absent → 0. A value that is not a non-negative integer is a configuration error.
+ */
+export function nodeRankFromEnv(env: Readonly<Record<string, string | undefined>>): number {
+  const candidates: [string, string | undefined][] = [
+    ['PET_NODE_RANK', env.PET_NODE_RANK],
+    ['RANK', env.WORLD_SIZE !== undefined && env.WORLD_SIZE.trim() !== '' ? env.RANK : undefined],
+  ];
+  for (const [name, raw] of candidates) {
+    if (raw === undefined || raw.trim() === '') continue;
+    if (!/^\d{1,6}$/.test(raw.trim())) throw new TrainerError('config', `invalid configuration: ${name} must be a non-negative integer (got "${raw}")`);
+    return Number(raw.trim());
+  }
+  return 0;
 }
 
 const nonEmpty = z.string({ error: (i) => (i.input === undefined ? 'is required' : 'must be a string') }).trim().min(1, 'must not be empty');
@@ -154,6 +181,7 @@ export function parseTrainerConfig(env: Readonly<Record<string, string | undefin
     metricsFile: posix.normalize(e.TRAINER_METRICS_FILE ?? posix.join(workdir, 'metrics.json')),
     artifactFile: posix.join(workdir, 'artifact.tar'),
     command: [...command],
+    nodeRank: nodeRankFromEnv(env),
   };
   checkLayout(config);
   return config;

@@ -44,7 +44,11 @@ export async function main(io: MainIo = { argv: process.argv.slice(2), env: proc
       logger,
       signals: process,
     });
-    logger.info('trainer finished', { version: result.registration.version, status: result.registration.status, artifactDigest: result.artifact.digest });
+    if (result.role === 'leader') {
+      logger.info('trainer finished', { version: result.registration.version, status: result.registration.status, artifactDigest: result.artifact.digest });
+    } else {
+      logger.info('trainer finished (worker rank, nothing registered)', { nodeRank: result.nodeRank });
+    }
     return EXIT_CODES.ok;
   } catch (error) {
     io.stderr.write(`${failureLine(error)}\n`);

@@ -45,14 +45,31 @@ export interface TrainerDeps {
   readonly downloadConcurrency?: number;
 }
 
-export interface TrainerResult {
+interface TrainerRunSummary {
   readonly dataset: { readonly group: string; readonly versionId: string; readonly requested: string; readonly files: number; readonly bytes: number };
   readonly command: { readonly durationMs: number };
+}
+
+/** Rank 0 (or a single-pod job): trained, uploaded and registered. */
+export interface LeaderTrainerResult extends TrainerRunSummary {
+  readonly role: 'leader';
   readonly metrics: MetricsFile;
   readonly artifact: { readonly digest: string; readonly size: number; readonly key: string; readonly uploaded: boolean };
   readonly registration: RegistrationResult;
 }
 
+/** A rank above 0 of a distributed job: verified the data and trained; rank 0 registers. */
+export interface WorkerTrainerResult extends TrainerRunSummary {
+  readonly role: 'worker';
+  readonly nodeRank: number;
+}
+
+export type TrainerResult = LeaderTrainerResult | WorkerTrainerResult;
+
+/**
+ * Runs the whole pipeline. Rank 0 (and single-pod jobs) do all five steps; higher ranks of a
+ * distributed job stop after a successful training command (see `TrainerConfig.nodeRank`).
+ */
 export async function runTrainer(config: TrainerConfig, deps: TrainerDeps): Promise<TrainerResult> {
   const { logger } = deps;
   const { dataset: ds } = config;
@@ -92,6 +109,16 @@ export async function runTrainer(config: TrainerConfig, deps: TrainerDeps): Prom
   });
   assertSucceeded(config.command, result);
   logger.info('training command succeeded', { durationMs: result.durationMs });
+  const summary: TrainerRunSummary = {
+    dataset: { group: resolved.group, versionId: resolved.versionId, requested: resolved.requested, files: resolved.files.length, bytes: resolved.totalBytes },
+    command: { durationMs: result.durationMs },
+  };
+  if (config.nodeRank > 0) {
+    // One version per job: the other ranks' outputs are rank 0's concern (the training code
+    // gathers or checkpoints through the shared storage); registering here would duplicate it.
+    logger.info('worker rank finished; rank 0 registers the model', { nodeRank: config.nodeRank });
+    return { ...summary, role: 'worker', nodeRank: config.nodeRank };
+  }
 
   // 3. Metrics.
   const metrics = await readMetrics(config.metricsFile);
@@ -133,8 +160,8 @@ export async function runTrainer(config: TrainerConfig, deps: TrainerDeps): Prom
   });
 
   return {
-    dataset: { group: resolved.group, versionId: resolved.versionId, requested: resolved.requested, files: resolved.files.length, bytes: resolved.totalBytes },
-    command: { durationMs: result.durationMs },
+    ...summary,
+    role: 'leader',
     metrics,
     artifact: { digest: packed.digest, size: packed.size, key: upload.key, uploaded: upload.uploaded },
     registration,
