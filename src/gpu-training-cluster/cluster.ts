@@ -247,15 +247,7 @@ export class GpuTrainingCluster extends Construct {
     });
     const ebsPolicy = this.attach('EbsCsiDriverRolePolicy', this.ebsCsiDriverRole, awsPolicy('service-role/AmazonEBSCSIDriverPolicy'));
     // Volumes encrypted with the cluster key: EC2 uses the key through grants the driver creates.
-    key.grant(this.ebsCsiDriverRole, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], {
-      viaService: 'ec2',
-    });
-    this.ebsCsiDriverRole.addToPrincipalPolicy({
-      sid: 'CreateGrantsForEbs',
-      actions: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
-      resources: [key.keyArn],
-      conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-    });
+    grantEbsVolumeEncryption(key, this.ebsCsiDriverRole);
     const ebsAssociation = new EksPodIdentityAssociation(this, 'EbsCsiPodIdentity', {
       clusterName: this.resource.name,
       namespace: EBS_CSI_NAMESPACE,
@@ -327,6 +319,12 @@ export class GpuTrainingCluster extends Construct {
       this.karpenterControllerRole.addToPrincipalPolicy(statement);
     }
     key.grantDecrypt(this.karpenterControllerRole, { viaService: 'sqs' });
+    // EC2NodeClasses may encrypt node volumes with the cluster key (GpuNodePools `kmsKeyArn`):
+    // RunInstances/CreateFleet then use the key as the caller, and spot launches through EC2's
+    // spot service-linked role, which the key policy must name (AWS: "Service-linked role for Spot
+    // Instance requests", customer managed keys).
+    grantEbsVolumeEncryption(key, this.karpenterControllerRole);
+    this.grantServiceLinkedRoleVolumeEncryption(key, 'SpotVolume', 'spot.amazonaws.com/AWSServiceRoleForEC2Spot');
     const discovery = new IamRolePolicy(this, 'KarpenterDiscoveryPolicy', {
       name: 'karpenter-resource-discovery',
       role: this.karpenterControllerRole.roleName,
@@ -370,23 +368,48 @@ export class GpuTrainingCluster extends Construct {
    * by the key policy to use the key for encrypted volumes (AWS's documented statements).
    */
   private grantAutoScalingVolumeEncryption(key: EncryptionKey): void {
+    this.grantServiceLinkedRoleVolumeEncryption(key, 'AutoScalingVolume', 'autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling');
+  }
+
+  /**
+   * Key-policy statements letting a service-linked role (`<service>/<role name>`) encrypt EBS
+   * volumes with the key and create grants for AWS resources only. Sids are `<sidPrefix>s<addr>`
+   * and `<sidPrefix>Grants<addr>`.
+   */
+  private grantServiceLinkedRoleVolumeEncryption(key: EncryptionKey, sidPrefix: string, serviceRole: string): void {
     const ctx = PlatformContext.of(this);
-    const slr = `arn:${ctx.partition}:iam::${ctx.accountId}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`;
+    const slr = `arn:${ctx.partition}:iam::${ctx.accountId}:role/aws-service-role/${serviceRole}`;
     const sidSuffix = this.node.addr.slice(0, 8);
     key.addToResourcePolicy({
-      sid: `AutoScalingVolumes${sidSuffix}`,
+      sid: `${sidPrefix}s${sidSuffix}`,
       principals: { AWS: [slr] },
       actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'],
       resources: ['*'],
     });
     key.addToResourcePolicy({
-      sid: `AutoScalingVolumeGrants${sidSuffix}`,
+      sid: `${sidPrefix}Grants${sidSuffix}`,
       principals: { AWS: [slr] },
       actions: ['kms:CreateGrant'],
       resources: ['*'],
       conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     });
   }
+}
+
+/**
+ * Lets a role launch or attach EBS volumes encrypted with `key`: the data-key and re-encrypt
+ * actions through EC2 only (`kms:ViaService`), and grants only for AWS resources.
+ */
+function grantEbsVolumeEncryption(key: EncryptionKey, role: Role): void {
+  key.grant(role, ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptFrom', 'kms:ReEncryptTo'], {
+    viaService: 'ec2',
+  });
+  role.addToPrincipalPolicy({
+    sid: 'CreateGrantsForEbs',
+    actions: ['kms:CreateGrant', 'kms:ListGrants', 'kms:RevokeGrant'],
+    resources: [key.keyArn],
+    conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+  });
 }
 
 export interface KarpenterPolicyInputs {

@@ -155,6 +155,15 @@ describe('GpuTrainingCluster', () => {
       Action: 'kms:CreateGrant',
       Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
     });
+    // So may EC2's spot service-linked role, for Karpenter's spot nodes with volumes on the key.
+    expect(keyPolicy.find((s) => String(s.Sid).startsWith('SpotVolumeGrants'))).toMatchObject({
+      Principal: { AWS: expect.stringMatching(/:role\/aws-service-role\/spot\.amazonaws\.com\/AWSServiceRoleForEC2Spot$/) },
+      Action: 'kms:CreateGrant',
+      Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+    });
+    expect(keyPolicy.find((s) => String(s.Sid).startsWith('SpotVolumes'))).toMatchObject({
+      Action: expect.arrayContaining(['kms:GenerateDataKeyWithoutPlaintext', 'kms:Decrypt']),
+    });
 
     const x86 = cluster({ systemNodeGroup: { amiType: 'AL2023_x86_64_STANDARD', instanceTypes: ['m7i.large'], desiredSize: 3, maxSize: 4, labels: { team: 'ml' } } }).json;
     expect(only(x86, 'aws_eks_node_group')).toMatchObject({
@@ -302,14 +311,30 @@ describe('GpuTrainingCluster', () => {
       'iam:PassRole',
       'iam:RemoveRoleFromInstanceProfile',
       'iam:TagInstanceProfile',
+      'kms:CreateGrant',
       'kms:Decrypt',
       'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:ListGrants',
+      'kms:ReEncryptFrom',
+      'kms:ReEncryptTo',
+      'kms:RevokeGrant',
       'sqs:DeleteMessage',
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
       'ssm:GetParameter',
     ]);
     for (const s of statements) expect([s.Resource].flat()).not.toContain('*');
+    // Node volumes encrypted with the cluster key: key use only through EC2, grants only for AWS resources.
+    expect(bySid.CreateGrantsForEbs).toMatchObject({ Resource: keyArn, Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } } });
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Action: expect.arrayContaining(['kms:GenerateDataKeyWithoutPlaintext']),
+        Resource: keyArn,
+        Condition: { StringEquals: { 'kms:ViaService': 'ec2.eu-west-1.amazonaws.com' } },
+      }),
+    );
     const passRole = statements.filter((s) => [s.Action].flat().includes('iam:PassRole'));
     expect(passRole).toHaveLength(1);
 
