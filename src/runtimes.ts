@@ -54,6 +54,15 @@ export const RUNTIMES = [
       dockerfile: 'src/gpu-training-cluster/runtime/trainer/Dockerfile',
     },
   },
+  {
+    // Init container of InferenceService model servers: resolves a registered version (number or
+    // alias), checks its governance status, streams and verifies the artifact into /models.
+    name: 'model-fetcher',
+    container: {
+      entry: 'src/inference-service/runtime/model-fetcher/main.ts',
+      dockerfile: NODE_SERVICE_DOCKERFILE,
+    },
+  },
 ] as const satisfies readonly RuntimeDefinition[];
 
 export type RuntimeName = (typeof RUNTIMES)[number]['name'];
