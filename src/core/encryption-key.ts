@@ -29,6 +29,8 @@ export const KEY_SERVICES = {
   events: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'] },
   /** CloudWatch alarms publishing to encrypted SNS topics. */
   cloudwatch: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'] },
+  /** AWS Budgets notifications to encrypted SNS topics. */
+  budgets: { actions: ['kms:Decrypt', 'kms:GenerateDataKey'] },
 } as const;
 export type KeyService = keyof typeof KEY_SERVICES;
 
@@ -78,7 +80,7 @@ export const EncryptionKeyPropsSchema = z.strictObject({
     .array(z.enum(Object.keys(KEY_SERVICES) as [KeyService, ...KeyService[]]))
     .default([])
     .describe(
-      'AWS services allowed to use the key as service principals (`logs`, `s3-logging`, `s3`, `sns`, `events`, `cloudwatch`), each limited to this account by `aws:SourceAccount` (logs: by log-group ARN). Default none.',
+      'AWS services allowed to use the key as service principals (`logs`, `s3-logging`, `s3`, `sns`, `events`, `cloudwatch`, `budgets`), each limited to this account by `aws:SourceAccount` (logs: by log-group ARN). Default none.',
     ),
   deletionWindowInDays: z
     .number()
@@ -118,6 +120,8 @@ export class EncryptionKey extends Construct {
   readonly keyId: string;
   /** `alias/<prefix>-<environment>-<path>`. */
   readonly aliasName: string;
+  /** AWS services the key policy lets use the key as service principals. */
+  readonly services: readonly KeyService[];
   private readonly ctx: PlatformContext;
   private readonly policy = new PolicyDocument('resource');
 
@@ -126,6 +130,7 @@ export class EncryptionKey extends Construct {
     const p = parseProps(this, EncryptionKeyPropsSchema, props);
     const ctx = (this.ctx = PlatformContext.of(this));
     const root = ctx.accountRootArn;
+    this.services = [...new Set(p.services)].sort();
 
     const statements: PolicyStatement[] = [
       { sid: 'AccountAdministration', principals: { AWS: [root] }, actions: [...KEY_ADMIN_ACTIONS], resources: ['*'] },

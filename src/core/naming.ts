@@ -21,6 +21,8 @@ export const NAME_RULES = {
   'eventbridge-rule': { maxLength: 64, minLength: 1, lowercase: false, invalid: /[^A-Za-z0-9._-]/g, separator: '-' },
   secret: { maxLength: 512, minLength: 1, lowercase: false, invalid: /[^A-Za-z0-9/_+=.@-]/g, separator: '-' },
   'athena-workgroup': { maxLength: 128, minLength: 1, lowercase: false, invalid: /[^A-Za-z0-9._-]/g, separator: '-' },
+  'cloudwatch-alarm': { maxLength: 255, minLength: 1, lowercase: false, invalid: /[^A-Za-z0-9._-]/g, separator: '-' },
+  budget: { maxLength: 100, minLength: 1, lowercase: false, invalid: /[^A-Za-z0-9._-]/g, separator: '-' },
   'glue-database': { maxLength: 255, minLength: 1, lowercase: true, invalid: /[^a-z0-9_]/g, separator: '_' },
 } as const;
 

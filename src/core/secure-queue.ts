@@ -28,6 +28,8 @@ export class SecureQueue extends Construct {
   readonly queueUrl: string;
   readonly queueName: string;
   readonly encryptionKey: EncryptionKey;
+  /** The queue this one redrives to, when configured. */
+  readonly deadLetterQueue?: SecureQueue;
   /** The queue policy: resources that need it in place first (e.g. an S3 notification) depend on it. */
   readonly policyResource: SqsQueuePolicy;
   private readonly policy = new PolicyDocument('resource');
@@ -37,6 +39,7 @@ export class SecureQueue extends Construct {
     const p = parseProps(this, SecureQueuePropsSchema, props);
     const ctx = PlatformContext.of(this);
     this.encryptionKey = p.encryptionKey;
+    this.deadLetterQueue = p.deadLetter?.queue;
     this.resource = new SqsQueue(this, 'Resource', {
       name: p.queueName ?? ctx.physicalName('sqs', this),
       kmsMasterKeyId: p.encryptionKey.keyArn,
