@@ -130,3 +130,19 @@ export { TrainingTeams, TEAM_LABEL } from './gpu-training-cluster/teams';
 export { TrainingTeamsPropsSchema, TeamSchema, type TrainingTeamsProps } from './gpu-training-cluster/teams-schema';
 export { HyperparameterSweep, expandTrials, pickBestTrial, renderTrialJobs } from './gpu-training-cluster/sweep';
 export { HyperparameterSweepPropsSchema, SweepSpecSchema, type HyperparameterSweepProps, type SweepSpec } from './gpu-training-cluster/sweep-schema';
+export {
+  ClusterAddons,
+  GPU_NODE_AFFINITY,
+  GPU_TOLERATIONS,
+  MONITORING_SELECTOR_LABELS,
+  SYSTEM_NODE_SELECTOR,
+  SYSTEM_TOLERATIONS,
+  loadBalancerControllerReadStatements,
+  loadBalancerControllerStatements,
+} from './gpu-training-cluster/addons';
+export { ClusterAddonsPropsSchema, type ClusterAddonsProps } from './gpu-training-cluster/addons-schema';
+export { ADDON_CHARTS, type AddonChartName } from './gpu-training-cluster/addon-charts';
+export { PinnedHelmRelease, unknownValueKeys, type PinnedChart, type PinnedHelmReleaseProps } from './core/helm/pinned-chart';
+export { SecureTopic, SecureTopicPropsSchema, TOPIC_PUBLISHERS, type SecureTopicProps, type TopicPublisher } from './core/secure-topic';
+export { PlatformAlarms, PlatformAlarmsPropsSchema, AlarmThresholdsSchema, GpuBudgetSchema, type PlatformAlarmsProps, type AlarmTarget } from './monitoring-stack/platform-alarms';
+export { ModelFetcherError, parseModelFetcherConfig, type ModelFetcherConfig } from './inference-service/runtime/model-fetcher/config';
