@@ -2,6 +2,7 @@
  * Renders props tables from the zod schemas, so the documented defaults are the code's defaults.
  * `npm run docs` rewrites the marked blocks in the READMEs; a test fails when they are stale.
  */
+import { TrainingStoragePropsSchema, TrainingVolumesPropsSchema } from '../src/gpu-training-cluster/storage-schema';
 import { ClusterAddonsPropsSchema } from '../src/gpu-training-cluster/addons-schema';
 import { SecureTopicPropsSchema } from '../src/core/secure-topic';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -53,6 +54,8 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/gpu-training-cluster/README.md', name: 'TrainingTeam', schema: TeamSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'TeamContainerDefaults', schema: ContainerDefaultsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'HyperparameterSweep', schema: HyperparameterSweepPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingStorage', schema: TrainingStoragePropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingVolumes', schema: TrainingVolumesPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'ClusterAddons', schema: ClusterAddonsPropsSchema },
   { file: 'src/core/README.md', name: 'SecureTopic', schema: SecureTopicPropsSchema },
 ];

@@ -141,6 +141,16 @@ export {
   loadBalancerControllerStatements,
 } from './gpu-training-cluster/addons';
 export { ClusterAddonsPropsSchema, type ClusterAddonsProps } from './gpu-training-cluster/addons-schema';
+export { TrainingStorage, CHECKPOINT_TEAMS_PREFIX } from './gpu-training-cluster/storage';
+export {
+  TrainingStoragePropsSchema,
+  TrainingVolumesPropsSchema,
+  STORAGE_ADDON_VERSIONS,
+  type TrainingStorageProps,
+  type TrainingStorageReference,
+  type TrainingVolumesProps,
+} from './gpu-training-cluster/storage-schema';
+export { TrainingVolumes } from './gpu-training-cluster/training-volumes';
 export { ADDON_CHARTS, type AddonChartName } from './gpu-training-cluster/addon-charts';
 export { PinnedHelmRelease, unknownValueKeys, type PinnedChart, type PinnedHelmReleaseProps } from './core/helm/pinned-chart';
 export { SecureTopic, SecureTopicPropsSchema, TOPIC_PUBLISHERS, type SecureTopicProps, type TopicPublisher } from './core/secure-topic';
