@@ -3,12 +3,24 @@
  * `cdktf.out/stacks/<stack>/cdk.tf.json` for the `dev` environment:
  * - `foundation`: the core pieces (key, buckets, table, a NodeFunction, a ContainerImage);
  * - `data`: the FeatureStore and the ModelRegistry (AWS data services, AWS provider only);
- * - `cluster`: the network, EKS and Karpenter IAM of the GPU training cluster (AWS provider only).
- * Later issues add the add-on, workload and observability stacks configured from the cluster.
+ * - `cluster`: the network, EKS, Karpenter IAM and training storage of the GPU cluster (AWS provider only);
+ * - `addons`: Helm add-ons (Karpenter, NVIDIA, Kubeflow Trainer, KEDA, Prometheus CRDs);
+ * - `workloads`: GPU/CPU NodePools, team namespaces with quotas and roles, training volumes;
+ * - `observability`: alarms on the data services, the alert topic and the GPU budget.
+ * Dependency order (also in `cdktf.out/manifest.json`): foundation; data → cluster → addons → workloads;
+ * data → observability.
  */
 import {
   App,
+  ClusterAddons,
   ClusterNetwork,
+  ClusterProviders,
+  GpuNodePools,
+  PlatformAlarms,
+  TrainingStorage,
+  TrainingTeams,
+  TrainingVolumes,
+  type ClusterReference,
   ContainerImage,
   GpuTrainingCluster,
   EncryptionKey,
@@ -62,8 +74,11 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
 
   const image = new ContainerImage(stack, 'ObjectDigestImage', { runtime: 'object-digest' });
 
-  buildDataStack(app);
-  buildClusterStack(app);
+  const data = buildDataStack(app);
+  const cluster = buildClusterStack(app, data);
+  const addons = buildAddonsStack(app, cluster);
+  buildWorkloadsStack(app, cluster, data, addons);
+  buildObservabilityStack(app, data);
 
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
@@ -103,8 +118,20 @@ export const REFERENCE_FEATURE_GROUPS: FeatureGroupInput[] = [
   },
 ];
 
+interface DataLayer {
+  readonly stack: PlatformStack;
+  readonly features: FeatureStore;
+  readonly registry: ModelRegistry;
+}
+
+interface ClusterLayer {
+  readonly stack: PlatformStack;
+  readonly reference: ClusterReference;
+  readonly storage: TrainingStorage;
+}
+
 /** The data layer: FeatureStore and ModelRegistry in their own stack (AWS provider only). */
-function buildDataStack(app: App): PlatformStack {
+function buildDataStack(app: App): DataLayer {
   const stack = new PlatformStack(app, 'data', { settings: REFERENCE_SETTINGS });
   const features = new FeatureStore(stack, 'Features', { featureGroups: REFERENCE_FEATURE_GROUPS });
   const registry = new ModelRegistry(stack, 'Registry', {
@@ -116,26 +143,93 @@ function buildDataStack(app: App): PlatformStack {
   new TerraformOutput(stack, 'registry_api_url', { value: registry.apiUrl });
   new TerraformOutput(stack, 'registry_artifact_bucket', { value: registry.artifactBucket.bucketName });
   new TerraformOutput(stack, 'registry_event_bus', { value: registry.eventBusName });
-  return stack;
+  return { stack, features, registry };
 }
 
 /** Role ARNs given cluster-admin access in the reference deployment (replace with your own). */
 export const REFERENCE_CLUSTER_ADMINS = ['arn:aws:iam::111122223333:role/PlatformAdmin'];
 
 /**
- * Layer 1 of the cluster: network + EKS + Karpenter IAM (AWS provider only). Helm add-ons and
- * Kubernetes workloads go into later stacks configured from `cluster.reference()`.
+ * Layer 1 of the cluster: network + EKS + Karpenter IAM + training storage (AWS provider only).
+ * Helm add-ons and Kubernetes workloads go into later stacks configured from `cluster.reference()`.
  */
-function buildClusterStack(app: App): PlatformStack {
+function buildClusterStack(app: App, data: DataLayer): ClusterLayer {
   const stack = new PlatformStack(app, 'cluster', { settings: REFERENCE_SETTINGS });
   const clusterName = 'gai-dev-training';
   const network = new ClusterNetwork(stack, 'Network', { clusterName, natGateways: 'single' });
   const cluster = new GpuTrainingCluster(stack, 'Training', { network, clusterName, adminRoleArns: REFERENCE_CLUSTER_ADMINS });
+  // Datasets mounted read-only through S3 Mountpoint; checkpoints in a bucket of their own.
+  // (FSx for Lustre is off in dev: it bills per provisioned TiB while the cluster idles.)
+  const datasets = data.features.bucket;
+  const storage = new TrainingStorage(stack, 'Storage', {
+    cluster,
+    datasets: { bucketName: datasets.bucketName, bucketArn: datasets.bucketArn, keyArn: datasets.encryptionKey.keyArn, prefix: 'offline/' },
+  });
   const ref = cluster.reference();
   new TerraformOutput(stack, 'cluster_name', { value: ref.clusterName });
   new TerraformOutput(stack, 'cluster_endpoint', { value: ref.endpoint });
   new TerraformOutput(stack, 'karpenter_node_role', { value: ref.nodeRoleName });
   new TerraformOutput(stack, 'karpenter_interruption_queue', { value: ref.interruptionQueueName });
+  return { stack, reference: ref, storage };
+}
+
+/** Layer 2: the cluster add-ons through Helm (they install the CRDs the workloads need). */
+function buildAddonsStack(app: App, cluster: ClusterLayer): PlatformStack {
+  const stack = new PlatformStack(app, 'addons', { settings: REFERENCE_SETTINGS });
+  const { helm } = ClusterProviders.configure(stack, cluster.reference);
+  new ClusterAddons(stack, 'Addons', { cluster: cluster.reference, helmProvider: helm });
+  return stack;
+}
+
+/** Teams of the reference deployment: GPU quotas, the datasets they train on. */
+export const REFERENCE_TEAMS = [
+  { name: 'recommendations', gpuQuota: 8, datasetGroups: ['customers', 'purchases'] },
+  { name: 'genai', gpuQuota: 16, datasetGroups: ['customers'] },
+];
+
+/**
+ * Layer 3: Kubernetes workloads and custom resources — Karpenter GPU and CPU pools, team
+ * namespaces with GPU quotas and Pod Identity roles, training volumes. Applied after the add-ons
+ * (explicit stack dependency: the NodePool CRDs come from the Karpenter chart).
+ */
+function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, addons: PlatformStack): PlatformStack {
+  const stack = new PlatformStack(app, 'workloads', { settings: REFERENCE_SETTINGS });
+  stack.addDependency(addons);
+  const { kubernetes, helm } = ClusterProviders.configure(stack, cluster.reference);
+  const pools = new GpuNodePools(stack, 'NodePools', {
+    cluster: cluster.reference,
+    helmProvider: helm,
+    gpuPools: [
+      { name: 'gpu-a10g', instanceFamilies: ['g5'], capacityTypes: ['spot', 'on-demand'], gpuLimit: 16 },
+      { name: 'gpu-l40s', instanceFamilies: ['g6e'], capacityTypes: ['on-demand'], gpuLimit: 8 },
+    ],
+  });
+  const teams = new TrainingTeams(stack, 'Teams', {
+    cluster: cluster.reference,
+    kubernetesProvider: kubernetes,
+    featureStore: data.features,
+    modelRegistry: data.registry,
+    teams: REFERENCE_TEAMS,
+  });
+  new TrainingVolumes(stack, 'Volumes', {
+    storage: cluster.storage.storageReference(),
+    teams: REFERENCE_TEAMS.map((t) => t.name),
+    kubernetesProvider: kubernetes,
+  });
+  new TerraformOutput(stack, 'node_pools', { value: pools.poolNames });
+  new TerraformOutput(stack, 'team_roles', { value: teams.teams.map((t) => t.role.roleArn) });
+  return stack;
+}
+
+/** Layer 4 (AWS side): alarms on the data services and the GPU budget. */
+function buildObservabilityStack(app: App, data: DataLayer): PlatformStack {
+  const stack = new PlatformStack(app, 'observability', { settings: REFERENCE_SETTINGS });
+  const alarms = new PlatformAlarms(stack, 'Alarms', {
+    watch: [data.features, data.registry],
+    alertEmails: ['ml-platform-oncall@example.com'],
+    gpuBudget: { monthlyLimitUsd: 20_000, nodePoolNames: ['gpu-a10g', 'gpu-l40s'] },
+  });
+  new TerraformOutput(stack, 'alert_topic', { value: alarms.topic.topicArn });
   return stack;
 }
 

@@ -13,17 +13,48 @@ describe('reference deployment (stacks/main.ts)', () => {
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
   const stackJson = JSON.parse(readFileSync(join(outdir, 'stacks/foundation/cdk.tf.json'), 'utf8'));
 
-  const dataJson = JSON.parse(readFileSync(join(outdir, 'stacks/data/cdk.tf.json'), 'utf8'));
-  const clusterJson = JSON.parse(readFileSync(join(outdir, 'stacks/cluster/cdk.tf.json'), 'utf8'));
+  const STACKS = ['addons', 'cluster', 'data', 'foundation', 'observability', 'workloads'];
+  const json = Object.fromEntries(STACKS.map((name) => [name, JSON.parse(readFileSync(join(outdir, `stacks/${name}/cdk.tf.json`), 'utf8'))]));
+  const dataJson = json.data;
+  const clusterJson = json.cluster;
+  /** Outputs a stack declares itself (cdktf adds `cross-stack-output-*` for references from later stacks). */
+  const ownOutputs = (stack: { output: Record<string, unknown> }) => Object.keys(stack.output).filter((name) => !name.startsWith('cross-stack-output-')).sort();
+  const types = (stack: { resource: Record<string, unknown> }) => Object.keys(stack.resource).sort();
 
   it('synthesizes every stack with no policy errors or warnings', () => {
-    expect(Object.keys(manifest.stacks).sort()).toEqual(['cluster', 'data', 'foundation']);
+    expect(Object.keys(manifest.stacks).sort()).toEqual(STACKS);
     for (const [name, stack] of Object.entries(manifest.stacks) as [string, { annotations: unknown[] }][]) {
       expect(stack.annotations, name).toEqual([]);
     }
-    expect(activeFindings(evaluatePolicies(stackJson, CORE_RULES))).toEqual([]);
-    expect(activeFindings(evaluatePolicies(dataJson, CORE_RULES))).toEqual([]);
-    expect(activeFindings(evaluatePolicies(clusterJson, CORE_RULES))).toEqual([]);
+    for (const name of STACKS) expect(activeFindings(evaluatePolicies(json[name], CORE_RULES)), name).toEqual([]);
+  });
+
+  it('orders the layers in the manifest: data → cluster → addons → workloads, data → observability', () => {
+    const dependencies = Object.fromEntries(Object.entries(manifest.stacks as Record<string, { dependencies: string[] }>).map(([name, s]) => [name, [...s.dependencies].sort()]));
+    expect(dependencies).toEqual({
+      foundation: [],
+      data: [],
+      cluster: ['data'],
+      addons: ['cluster'],
+      workloads: ['addons', 'cluster', 'data'],
+      observability: ['data'],
+    });
+  });
+
+  it('keeps each layer to its providers: AWS only below the add-ons, Helm add-ons in addons, Kubernetes objects in workloads', () => {
+    for (const name of ['foundation', 'data', 'cluster', 'observability']) {
+      expect(types(json[name]).filter((t) => !t.startsWith('aws_') && t !== 'terraform_data'), name).toEqual([]);
+    }
+    expect(types(json.addons)).toEqual(['helm_release']);
+    const releases = Object.values(json.addons.resource.helm_release as Record<string, { chart: string; version: string }>).map((r) => r.chart).sort();
+    expect(releases).toEqual(expect.arrayContaining(['karpenter', 'karpenter-crd', 'nvidia-device-plugin', 'dcgm-exporter', 'kubeflow-trainer', 'keda', 'prometheus-operator-crds']));
+    for (const r of Object.values(json.addons.resource.helm_release as Record<string, { version: string }>)) expect(r.version).toMatch(/^v?\d+\.\d+\.\d+$/);
+    expect(types(json.workloads)).toEqual(expect.arrayContaining(['helm_release', 'kubernetes_namespace_v1', 'kubernetes_resource_quota_v1', 'kubernetes_persistent_volume_v1', 'aws_eks_pod_identity_association']));
+    // The cluster's Karpenter pools arrive through the generated chart; teams get GPU quotas.
+    const quotas = Object.values(json.workloads.resource.kubernetes_resource_quota_v1 as Record<string, { spec: { hard: Record<string, string> } }>).map((q) => q.spec.hard['requests.nvidia.com/gpu']);
+    expect(quotas.sort()).toEqual(['16', '8']);
+    expect(Object.keys(json.observability.resource.aws_cloudwatch_metric_alarm).length).toBeGreaterThan(10);
+    expect(Object.keys(json.observability.resource.aws_budgets_budget)).toHaveLength(1);
   });
 
   it('puts the network, the private EKS cluster and Karpenter IAM in the cluster stack', () => {
@@ -32,7 +63,8 @@ describe('reference deployment (stacks/main.ts)', () => {
     expect(eks[0].name).toBe('gai-dev-training');
     expect(eks[0].vpc_config.endpoint_public_access).toBe(false);
     expect(Object.keys(clusterJson.resource.aws_nat_gateway)).toHaveLength(1);
-    expect(Object.keys(clusterJson.output).sort()).toEqual(['cluster_endpoint', 'cluster_name', 'karpenter_interruption_queue', 'karpenter_node_role']);
+    expect(ownOutputs(clusterJson)).toEqual(['cluster_endpoint', 'cluster_name', 'karpenter_interruption_queue', 'karpenter_node_role']);
+    expect(Object.values(clusterJson.resource.aws_eks_addon as Record<string, { addon_name: string }>).map((a) => a.addon_name)).toContain('aws-mountpoint-s3-csi-driver');
   });
 
   it('puts the FeatureStore and the ModelRegistry in the data stack', () => {
@@ -43,7 +75,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     expect(paths.some((p) => p.startsWith('data/Registry/'))).toBe(true);
     expect(Object.keys(dataJson.resource.aws_glue_catalog_table)).toHaveLength(2);
     expect(Object.keys(dataJson.resource.aws_cloudwatch_event_bus)).toHaveLength(1);
-    expect(Object.keys(dataJson.output).sort()).toEqual([
+    expect(ownOutputs(dataJson)).toEqual([
       'feature_api_url',
       'feature_bucket',
       'feature_glue_database',
@@ -84,7 +116,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     const again = mkdtempSync(join(tmpdir(), 'gaiops-ref-'));
     try {
       buildReferenceApp({ outdir: again }).synth();
-      for (const stack of ['foundation', 'data', 'cluster']) {
+      for (const stack of STACKS) {
         expect(readFileSync(join(again, `stacks/${stack}/cdk.tf.json`), 'utf8')).toBe(readFileSync(join(outdir, `stacks/${stack}/cdk.tf.json`), 'utf8'));
       }
     } finally {
