@@ -2,6 +2,15 @@
  * Renders props tables from the zod schemas, so the documented defaults are the code's defaults.
  * `npm run docs` rewrites the marked blocks in the READMEs; a test fails when they are stale.
  */
+import {
+  InferenceGatewaySchema,
+  InferenceIngressSchema,
+  InferenceKedaSchema,
+  InferenceMonitoringSchema,
+  InferenceServerSchema,
+  InferenceServicePropsSchema,
+  InferenceVariantSchema,
+} from '../src/inference-service/schema';
 import { TrainingStoragePropsSchema, TrainingVolumesPropsSchema } from '../src/gpu-training-cluster/storage-schema';
 import { ClusterAddonsPropsSchema } from '../src/gpu-training-cluster/addons-schema';
 import { SecureTopicPropsSchema } from '../src/core/secure-topic';
@@ -58,6 +67,13 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/gpu-training-cluster/README.md', name: 'TrainingVolumes', schema: TrainingVolumesPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'ClusterAddons', schema: ClusterAddonsPropsSchema },
   { file: 'src/core/README.md', name: 'SecureTopic', schema: SecureTopicPropsSchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceService', schema: InferenceServicePropsSchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceVariant', schema: InferenceVariantSchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceServer', schema: InferenceServerSchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceGateway', schema: InferenceGatewaySchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceIngress', schema: InferenceIngressSchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceKeda', schema: InferenceKedaSchema },
+  { file: 'src/inference-service/README.md', name: 'InferenceMonitoring', schema: InferenceMonitoringSchema },
 ];
 
 type JsonSchema = {

@@ -156,3 +156,44 @@ export { PinnedHelmRelease, unknownValueKeys, type PinnedChart, type PinnedHelmR
 export { SecureTopic, SecureTopicPropsSchema, TOPIC_PUBLISHERS, type SecureTopicProps, type TopicPublisher } from './core/secure-topic';
 export { PlatformAlarms, PlatformAlarmsPropsSchema, AlarmThresholdsSchema, GpuBudgetSchema, type PlatformAlarmsProps, type AlarmTarget } from './monitoring-stack/platform-alarms';
 export { ModelFetcherError, parseModelFetcherConfig, type ModelFetcherConfig } from './inference-service/runtime/model-fetcher/config';
+export {
+  InferenceService,
+  ACTIVATION_ONLY_THRESHOLD,
+  CONFIG_HASH_ANNOTATION,
+  INFERENCE_NETWORK_POLICIES,
+  INFERENCE_SERVICE_LABEL,
+  MODEL_FETCHER_ENV,
+  VARIANT_LABEL,
+  type InferenceChart,
+  type InferenceChartObject,
+  type InferenceVariant,
+} from './inference-service/inference-service';
+export {
+  DEFAULT_PROMETHEUS_SERVER_ADDRESS,
+  DEFAULT_SSL_POLICY,
+  DEFAULT_VLLM_IMAGE,
+  InferenceGatewaySchema,
+  InferenceIngressSchema,
+  InferenceKedaSchema,
+  InferenceMonitoringSchema,
+  InferenceServerSchema,
+  InferenceServicePropsSchema,
+  InferenceVariantSchema,
+  SERVER_KIND_DEFAULTS,
+  type InferenceServiceProps,
+  type InferenceVariantInput,
+} from './inference-service/schema';
+export {
+  GatewayConfigSchema,
+  GatewayKeysSchema,
+  GatewayVariantSchema,
+  GATEWAY_CONFIG_FILE,
+  GATEWAY_ENV,
+  GATEWAY_KEYS_FILE,
+  GATEWAY_PORT,
+  type GatewayConfig,
+  type GatewayConfigInput,
+  type GatewayKeys,
+  type GatewayKeysInput,
+} from './inference-service/gateway-config';
+export { DCGM_METRICS, DRIFT_METRICS, GATEWAY_METRICS, VLLM_METRICS } from './monitoring-stack/metric-names';
