@@ -8,9 +8,10 @@ export const TRIAL_PARAM = 'gaiops_trial';
 
 /** A hyperparameter name the trainer accepts (`TRAINER_PARAMS`): an identifier of at most 128 characters. */
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
-/** DNS-1123 label, at most 40 characters: trial objects are `<sweepId>-t<NNN>` and PyTorchJob pods add `-worker-<i>`. */
+/** DNS-1123 label, at most 40 characters: trial objects are `<sweepId>-t<NNN>`, PyTorchJob pods add `-worker-<i>`, TrainJob pods `-node-0-<i>-<suffix>`. */
 const SWEEP_ID = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 /** `<registry>/<repository>:<tag>` and/or `@sha256:<64 hex>`. */
 const IMAGE = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[0-9a-f]{64})?$/;
@@ -77,16 +78,52 @@ export const ObjectiveSchema = z.strictObject({
 });
 export type SweepObjective = z.output<typeof ObjectiveSchema>;
 
-export const SweepJobSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('Job'),
-  }),
-  z.strictObject({
-    kind: z.literal('PyTorchJob'),
-    workers: z.number().int().min(0).max(255).default(1).describe('Worker replicas besides the master. Default 1.'),
-    nprocPerNode: z.number().int().min(1).max(64).optional().describe('Processes per replica (`spec.nprocPerNode`). Default the GPUs per replica.'),
-  }),
-]);
+/** Defaults of the settings TrainJob trials cannot carry (with a TrainJob only these values are accepted). */
+export const DEFAULT_BACKOFF_LIMIT = 2;
+export const DEFAULT_TTL_SECONDS_AFTER_FINISHED = 604_800;
+export const DEFAULT_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN = false;
+/** Kubeflow Trainer's ClusterTrainingRuntime for torchrun jobs (installed by the `kubeflowTrainer` add-on). */
+export const DEFAULT_TRAINING_RUNTIME = 'torch-distributed';
+/** TrainJob `spec.trainer.args` holds at most 128 items: `--` and the command. */
+const TRAINJOB_MAX_ARGS = 128;
+
+export const SweepJobSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({
+      kind: z.literal('Job'),
+    }),
+    z.strictObject({
+      kind: z.literal('PyTorchJob'),
+      workers: z.number().int().min(0).max(255).default(1).describe('Worker replicas besides the master. Default 1.'),
+      nprocPerNode: z.number().int().min(1).max(64).optional().describe('Processes per replica (`spec.nprocPerNode`). Default the GPUs per replica.'),
+    }),
+    z.strictObject({
+      kind: z.literal('TrainJob'),
+      numNodes: z
+        .number()
+        .int('must be an integer')
+        .min(1, 'must be at least 1')
+        .max(256, 'must be at most 256')
+        .describe('Training nodes (pods) per trial, each with `gpusPerReplica` GPUs (`spec.trainer.numNodes`; torchrun `PET_NNODES`).'),
+      numProcPerNode: z
+        .number()
+        .int('must be an integer')
+        .min(1, 'must be at least 1')
+        .max(64, 'must be at most 64')
+        .optional()
+        .describe('Processes per node (`spec.trainer.numProcPerNode`; torchrun `PET_NPROC_PER_NODE`). Default the GPUs per replica.'),
+      runtime: z
+        .string()
+        .regex(DNS_SUBDOMAIN, 'must be a ClusterTrainingRuntime name (DNS-1123 subdomain)')
+        .default(DEFAULT_TRAINING_RUNTIME)
+        .describe(
+          'ClusterTrainingRuntime the trials reference (`spec.runtimeRef`). It must have a replicatedJob `node` whose container `node` sets no command (the image entrypoint runs the trainer), as Kubeflow Trainer\'s `torch-distributed` does. Default `torch-distributed`.',
+        ),
+    }),
+  ],
+  { error: 'must be a Job, PyTorchJob or TrainJob (kind)' },
+);
 
 export const SweepSpecSchema = z
   .strictObject({
@@ -112,9 +149,11 @@ export const SweepSpecSchema = z
     strategy: z.enum(['grid', 'random']).default('grid').describe('`grid` (cartesian product, in declaration order, last parameter varying fastest) or `random` (seeded sampling). Default `grid`.'),
     seed: z.number().int().min(0).max(2 ** 32 - 1).default(0).describe('Seed of the `random` strategy: the same seed and space give the same trials. Default 0.'),
     maxTrials: z.number().int().min(1, 'must be at least 1').max(500, 'must be at most 500').describe('Number of trials (random) or the most a grid may have: a larger grid is an error, never silently cut.'),
-    parallelism: z.number().int().min(1, 'must be at least 1').describe('Most trials running at once (see the README: a per-sweep GPU ResourceQuota).'),
+    parallelism: z.number().int().min(1, 'must be at least 1').describe('Most trials running at once (see the README: a per-sweep GPU ResourceQuota for Job trials; TrainJob and PyTorchJob trials, without gang scheduling, need it ≥ the number of trials).'),
     objective: ObjectiveSchema.describe('What pickBestTrial optimises.'),
-    job: SweepJobSchema.default({ kind: 'Job' }).describe('Trial workload: `{ kind: "Job" }` (batch/v1, one pod) or `{ kind: "PyTorchJob", workers, nprocPerNode }` (kubeflow.org/v1). Default `Job`.'),
+    job: SweepJobSchema.default({ kind: 'Job' }).describe(
+      'Trial workload: `{ kind: "Job" }` (batch/v1, one pod); `{ kind: "TrainJob", numNodes, numProcPerNode, runtime }` (Kubeflow Trainer v2, `trainer.kubeflow.org/v1alpha1`, installed by the gaiops `kubeflowTrainer` add-on: the way to run distributed trials on a gaiops cluster); or `{ kind: "PyTorchJob", workers, nprocPerNode }` (kubeflow.org/v1, only for clusters that run the v1 Kubeflow Training Operator themselves: gaiops does not install it). Default `Job`.',
+    ),
     image: z
       .string()
       .regex(IMAGE, 'must be an image reference <registry>/<repository>:<tag> or …@sha256:<digest>')
@@ -129,7 +168,12 @@ export const SweepSpecSchema = z
     memory: z.string().regex(QUANTITY, 'must be a Kubernetes quantity').default('32Gi').describe('Memory request and limit per pod. Default `32Gi`.'),
     namespace: z.string().regex(DNS_LABEL, 'must be a Kubernetes namespace name').describe('Team namespace the trials run in.'),
     serviceAccountName: z.string().regex(DNS_LABEL, 'must be a service account name').describe('Service account of the trial pods (its Pod Identity association reaches the dataset, registry and artifact bucket).'),
-    automountServiceAccountToken: z.boolean().default(false).describe('Mount a Kubernetes API token (the trainer does not need one; Pod Identity mounts its own). Default `false`.'),
+    automountServiceAccountToken: z
+      .boolean()
+      .default(DEFAULT_AUTOMOUNT_SERVICE_ACCOUNT_TOKEN)
+      .describe(
+        "Mount a Kubernetes API token (the trainer does not need one; Pod Identity mounts its own). TrainJob trials cannot set it (runtimePatches have no such field; `true` is refused): the service account's own `automountServiceAccountToken` applies, `false` for a TrainingTeam's. Default `false`.",
+      ),
     nodePool: z.string().regex(LABEL_VALUE, 'must be a label value').min(1).describe('GPU NodePool name: nodeSelector `gaiops.io/node-pool=<nodePool>`, toleration for `nvidia.com/gpu:NoSchedule`.'),
     dataset: z
       .strictObject({
@@ -153,9 +197,22 @@ export const SweepSpecSchema = z
       })
       .describe('Model registry the trials register into.'),
     modelName: z.string().min(1).max(256).describe('`TRAINER_MODEL_NAME`: the registered model every trial adds a version to.'),
-    backoffLimit: z.number().int().min(0).max(20).default(2).describe('Retries of a failed trial (Job `backoffLimit`, PyTorchJob `runPolicy.backoffLimit`). Default 2.'),
+    backoffLimit: z
+      .number()
+      .int()
+      .min(0)
+      .max(20)
+      .default(DEFAULT_BACKOFF_LIMIT)
+      .describe(
+        "Retries of a failed trial (Job `backoffLimit`, PyTorchJob `runPolicy.backoffLimit`). TrainJob has no such field (another value is refused): the runtime bounds retries — `torch-distributed` leaves its child Job at Kubernetes' default backoffLimit (6 container restarts) and has no JobSet failurePolicy, so the TrainJob fails when that Job fails. Default 2.",
+      ),
     activeDeadlineSeconds: z.number().int().positive().default(86_400).describe('Longest a trial may run, counted from its start (including time pending for capacity). Default 86400 (24 h).'),
-    ttlSecondsAfterFinished: z.number().int().min(0).default(604_800).describe('Finished trial objects are deleted after this long. Default 604800 (7 days).'),
+    ttlSecondsAfterFinished: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_TTL_SECONDS_AFTER_FINISHED)
+      .describe('Finished trial objects are deleted after this long. TrainJob has no such field (another value is refused): finished TrainJobs stay until the release is uninstalled or they are deleted. Default 604800 (7 days).'),
     workdirSizeLimit: z.string().regex(QUANTITY, 'must be a Kubernetes quantity').default('200Gi').describe('Size limit of the emptyDir at `/tmp/trainer` (dataset, model, archive). Default `200Gi`.'),
     shmSizeLimit: z
       .string()
@@ -168,6 +225,16 @@ export const SweepSpecSchema = z
     (s, ctx) => {
       if (typeof s.image === 'string' && imageDigestOf(s.image) === undefined && s.imageDigest === undefined) {
         ctx.addIssue({ code: 'custom', path: ['imageDigest'], message: 'is required when image has no @sha256 digest (the trainer records it)' });
+      }
+      if (s.job?.kind === 'TrainJob') {
+        const unsupported = (field: string, why: string) => ctx.addIssue({ code: 'custom', path: [field], message: `cannot be changed with a TrainJob trial: ${why}` });
+        if (s.backoffLimit !== undefined && s.backoffLimit !== DEFAULT_BACKOFF_LIMIT) {
+          unsupported('backoffLimit', 'TrainJob has no backoffLimit; the runtime bounds retries (torch-distributed: the child Job default of 6 container restarts, then the TrainJob fails)');
+        }
+        if (s.ttlSecondsAfterFinished !== undefined && s.ttlSecondsAfterFinished !== DEFAULT_TTL_SECONDS_AFTER_FINISHED) unsupported('ttlSecondsAfterFinished', 'TrainJob has no TTL; finished TrainJobs stay until deleted');
+        if (s.automountServiceAccountToken === true) unsupported('automountServiceAccountToken', "TrainJob runtimePatches cannot set it; the service account's own setting applies");
+        if (typeof s.sweepId === 'string' && !/^[a-z]/.test(s.sweepId)) ctx.addIssue({ code: 'custom', path: ['sweepId'], message: 'must start with a letter with a TrainJob trial (TrainJob names are RFC 1035 labels)' });
+        if (Array.isArray(s.command) && s.command.length > TRAINJOB_MAX_ARGS - 1) ctx.addIssue({ code: 'custom', path: ['command'], message: `must have at most ${TRAINJOB_MAX_ARGS - 1} elements with a TrainJob trial (spec.trainer.args holds at most ${TRAINJOB_MAX_ARGS}, "--" included)` });
       }
       if (s.parameters && s.fixedParams && typeof s.parameters === 'object') {
         for (const k of Object.keys(s.fixedParams)) {

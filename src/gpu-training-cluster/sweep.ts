@@ -196,16 +196,14 @@ export interface SweepObject {
 /** Name of the per-sweep PriorityClass that scopes the sweep's GPU ResourceQuota (Job trials). */
 export const sweepPriorityClassName = (namespace: string, sweepId: string): string => `gaiops-sweep-${namespace}-${sweepId}`;
 
-function podTemplate(
-  c: SweepConfig,
-  trial: Trial,
-  role: 'trainer' | 'pytorch',
-  labels: Record<string, string>,
-  restartPolicy: 'Never' | 'OnFailure',
-  priorityClassName?: string,
-): Record<string, unknown> {
+/** Trial pods' UID/GID: the trainer image's unprivileged `node` user. */
+const POD_SECURITY_CONTEXT = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } };
+const CONTAINER_SECURITY_CONTEXT = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
+
+/** The TRAINER_* environment of a trial: the trial's TRAINER_PARAMS plus `gaiops_sweep`/`gaiops_trial`. */
+function trialEnv(c: SweepConfig, trial: Trial): { name: string; value: string }[] {
   const params: Record<string, ParamValue> = { ...trial.params, [SWEEP_PARAM]: c.sweepId, [TRIAL_PARAM]: trial.id };
-  const env: { name: string; value: string }[] = [
+  return [
     { name: 'TRAINER_DATASET_BUCKET', value: c.dataset.bucket },
     { name: 'TRAINER_DATASET_GROUP', value: c.dataset.group },
     { name: 'TRAINER_DATASET_VERSION', value: c.dataset.version },
@@ -219,70 +217,171 @@ function podTemplate(
     { name: 'TRAINER_PARAMS', value: JSON.stringify(params) },
     { name: 'TRAINER_WORKDIR', value: TRAINER_WORKDIR },
   ];
-  const gpus = String(c.gpusPerReplica);
-  const limits = { cpu: c.cpu, memory: c.memory, 'nvidia.com/gpu': gpus };
+}
+
+/** Per pod: GPUs, CPU and memory, requests = limits. */
+function trialResources(c: SweepConfig): { requests: Record<string, string>; limits: Record<string, string> } {
+  const limits = { cpu: c.cpu, memory: c.memory, 'nvidia.com/gpu': String(c.gpusPerReplica) };
+  return { requests: { ...limits }, limits };
+}
+
+/** The trainer's writable paths (the root filesystem is read-only): /tmp, the workdir and /dev/shm. */
+function trialVolumes(c: SweepConfig): { volumes: Record<string, unknown>[]; volumeMounts: { name: string; mountPath: string }[] } {
+  return {
+    volumes: [
+      { name: 'tmp', emptyDir: { sizeLimit: c.tmpSizeLimit } },
+      { name: 'workdir', emptyDir: { sizeLimit: c.workdirSizeLimit } },
+      { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: c.shmSizeLimit } },
+    ],
+    volumeMounts: [
+      { name: 'tmp', mountPath: '/tmp' },
+      { name: 'workdir', mountPath: TRAINER_WORKDIR },
+      { name: 'shm', mountPath: '/dev/shm' },
+    ],
+  };
+}
+
+/** Pod settings every trial pod gets whatever its kind: the service account, the GPU pool's nodeSelector and toleration, the pod security context. */
+function trialPodSettings(c: SweepConfig): Record<string, unknown> {
+  return {
+    serviceAccountName: c.serviceAccountName,
+    nodeSelector: { [NODE_POOL_LABEL]: c.nodePool },
+    tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }],
+    securityContext: { ...POD_SECURITY_CONTEXT },
+  };
+}
+
+function podTemplate(
+  c: SweepConfig,
+  trial: Trial,
+  role: 'trainer' | 'pytorch',
+  labels: Record<string, string>,
+  restartPolicy: 'Never' | 'OnFailure',
+  priorityClassName?: string,
+): Record<string, unknown> {
+  const { serviceAccountName, ...placement } = trialPodSettings(c);
+  const { volumes, volumeMounts } = trialVolumes(c);
   return {
     metadata: { labels },
     spec: {
       // Job pods are replaced by the Job controller (podFailurePolicy needs Never); PyTorchJob replicas restart in place.
       restartPolicy,
-      serviceAccountName: c.serviceAccountName,
+      serviceAccountName,
       automountServiceAccountToken: c.automountServiceAccountToken,
       ...(priorityClassName !== undefined ? { priorityClassName } : {}),
-      nodeSelector: { [NODE_POOL_LABEL]: c.nodePool },
-      tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }],
-      securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+      ...placement,
       containers: [
         {
           name: role,
           image: c.image,
           imagePullPolicy: 'IfNotPresent',
           args: ['--', ...c.command],
-          env,
-          resources: { requests: { ...limits }, limits },
-          securityContext: { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
-          volumeMounts: [
-            { name: 'tmp', mountPath: '/tmp' },
-            { name: 'workdir', mountPath: TRAINER_WORKDIR },
-            { name: 'shm', mountPath: '/dev/shm' },
-          ],
+          env: trialEnv(c, trial),
+          resources: trialResources(c),
+          securityContext: { ...CONTAINER_SECURITY_CONTEXT },
+          volumeMounts,
         },
       ],
-      volumes: [
-        { name: 'tmp', emptyDir: { sizeLimit: c.tmpSizeLimit } },
-        { name: 'workdir', emptyDir: { sizeLimit: c.workdirSizeLimit } },
-        { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: c.shmSizeLimit } },
+      volumes,
+    },
+  };
+}
+
+/** The `runtimePatches` manager of the sweep's TrainJob pod settings. */
+export const TRAINJOB_PATCH_MANAGER = 'gaiops.io/hyperparameter-sweep';
+/** The replicatedJob and container of the trainer in Kubeflow Trainer's torch runtimes (`torch-distributed`). */
+const TRAINJOB_NODE = 'node';
+
+/**
+ * A Kubeflow Trainer v2 TrainJob (`trainer.kubeflow.org/v1alpha1`, verified against kubeflow/trainer
+ * v2.3.0). `spec.trainer` carries the image, the args (the image entrypoint runs the trainer, as in
+ * the Job form), the TRAINER_* env (the torch plugin merges it into container `node` and adds
+ * torchrun's PET_* variables, PET_NODE_RANK from the Job completion index: only rank 0 registers),
+ * the nodes, the processes per node and the resources per node. The pod settings TrainJob has no
+ * field for go in one `runtimePatches` entry, strategically merged into the runtime's JobSet
+ * template: containers, volumes and mounts merge by name, so container `node` gains the security
+ * context and mounts. Not expressible there: `automountServiceAccountToken` (the service account's
+ * setting applies), `backoffLimit` and `ttlSecondsAfterFinished` (the schema refuses values other than the defaults).
+ */
+function trainJob(c: SweepConfig, job: Extract<SweepConfig['job'], { kind: 'TrainJob' }>, trial: Trial, metadata: SweepObject['metadata'], labels: Record<string, string>): SweepObject {
+  const { volumes, volumeMounts } = trialVolumes(c);
+  return {
+    apiVersion: 'trainer.kubeflow.org/v1alpha1',
+    kind: 'TrainJob',
+    metadata,
+    spec: {
+      runtimeRef: { name: job.runtime, apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime' },
+      activeDeadlineSeconds: c.activeDeadlineSeconds,
+      trainer: {
+        image: c.image,
+        args: ['--', ...c.command],
+        env: trialEnv(c, trial),
+        numNodes: job.numNodes,
+        numProcPerNode: job.numProcPerNode ?? c.gpusPerReplica,
+        resourcesPerNode: trialResources(c),
+      },
+      runtimePatches: [
+        {
+          manager: TRAINJOB_PATCH_MANAGER,
+          trainingRuntimeSpec: {
+            template: {
+              spec: {
+                replicatedJobs: [
+                  {
+                    name: TRAINJOB_NODE,
+                    template: {
+                      spec: {
+                        template: {
+                          metadata: { labels },
+                          spec: {
+                            ...trialPodSettings(c),
+                            containers: [{ name: TRAINJOB_NODE, securityContext: { ...CONTAINER_SECURITY_CONTEXT }, volumeMounts }],
+                            volumes,
+                          },
+                        },
+                      },
+                    },
+                  },
+                ],
+              },
+            },
+          },
+        },
       ],
     },
   };
 }
 
 function checkParallelism(c: SweepConfig, trials: readonly Trial[], scope: string): void {
-  if (c.job.kind === 'PyTorchJob' && c.parallelism < trials.length) {
+  if (c.job.kind !== 'Job' && c.parallelism < trials.length) {
     throw problem(
       scope,
       'parallelism',
-      `PyTorchJob trials cannot be throttled without gang scheduling (a GPU quota admitting only some replicas of several trials deadlocks them); set parallelism ≥ the ${trials.length} trials and bound concurrency with the team's GPU quota and the NodePool gpuLimit, or use kind Job`,
+      `${c.job.kind} trials cannot be throttled without gang scheduling (a GPU quota admitting only some pods of several trials deadlocks them); set parallelism ≥ the ${trials.length} trials and bound concurrency with the team's GPU quota and the NodePool gpuLimit, or use kind Job`,
     );
   }
 }
 
 /**
  * One Kubernetes object per trial: a batch/v1 Job (one pod, `podFailurePolicy` failing at once on
- * the trainer's non-retryable exit codes) or a kubeflow.org/v1 PyTorchJob (a master and `workers`
- * workers). Every pod: labels `gaiops.io/sweep`/`gaiops.io/trial`, the TRAINER_* environment with
- * the trial's TRAINER_PARAMS (plus `gaiops_sweep`/`gaiops_trial`), `nvidia.com/gpu` requests =
- * limits, non-root with a read-only root filesystem (emptyDirs at /tmp and /tmp/trainer), no
- * service-account token unless asked for, the GPU toleration and the pool's nodeSelector.
+ * the trainer's non-retryable exit codes), a Kubeflow Trainer v2 TrainJob (`numNodes` pods of the
+ * `torch-distributed` runtime, see {@link trainJob}) or a kubeflow.org/v1 PyTorchJob (a master and
+ * `workers` workers). Every pod: labels `gaiops.io/sweep`/`gaiops.io/trial`, the TRAINER_*
+ * environment with the trial's TRAINER_PARAMS (plus `gaiops_sweep`/`gaiops_trial`),
+ * `nvidia.com/gpu` requests = limits, non-root with a read-only root filesystem (emptyDirs at /tmp,
+ * /tmp/trainer and /dev/shm), the GPU toleration and the pool's nodeSelector; Job and PyTorchJob
+ * pods mount no service-account token unless asked for.
  */
 export function renderTrialJobs(spec: SweepSpec | SweepConfig, scope: string = SCOPE): SweepObject[] {
   const c = config(spec, scope);
   const trials = expandTrials(c, scope);
   checkParallelism(c, trials, scope);
+  const job = c.job;
   return trials.map((trial) => {
     const labels = { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: c.sweepId, [TRIAL_LABEL]: trial.id };
     const metadata = { name: trial.id, namespace: c.namespace, labels };
-    if (c.job.kind === 'Job') {
+    if (job.kind === 'TrainJob') return trainJob(c, job, trial, metadata, labels);
+    if (job.kind === 'Job') {
       return {
         apiVersion: 'batch/v1',
         kind: 'Job',
@@ -316,10 +415,10 @@ export function renderTrialJobs(spec: SweepSpec | SweepConfig, scope: string = S
           ttlSecondsAfterFinished: c.ttlSecondsAfterFinished,
           cleanPodPolicy: 'None',
         },
-        nprocPerNode: String(c.job.nprocPerNode ?? c.gpusPerReplica),
+        nprocPerNode: String(job.nprocPerNode ?? c.gpusPerReplica),
         pytorchReplicaSpecs: {
           Master: replica(1),
-          ...(c.job.workers > 0 ? { Worker: replica(c.job.workers) } : {}),
+          ...(job.workers > 0 ? { Worker: replica(job.workers) } : {}),
         },
       },
     };
@@ -389,7 +488,7 @@ export function renderLocalChart(name: string, description: string, objects: rea
 
 
 /**
- * A hyperparameter sweep: the trials of {@link expandTrials} as Jobs or PyTorchJobs (plus, for
+ * A hyperparameter sweep: the trials of {@link expandTrials} as Jobs, TrainJobs or PyTorchJobs (plus, for
  * Jobs, the per-sweep GPU quota that enforces `parallelism`), shipped as a content-hashed local
  * Helm chart installed by one `helm_release` in the team namespace. The release does not wait for
  * the trials to finish; read the result with {@link pickBestTrial}.

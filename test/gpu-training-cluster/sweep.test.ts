@@ -15,7 +15,9 @@ import {
   renderSweepObjects,
   renderTrialJobs,
   SWEEP_LABEL,
+  TRAINJOB_PATCH_MANAGER,
   TRIAL_LABEL,
+  type SweepObject,
   type SweepSpec,
 } from '../../src/gpu-training-cluster/sweep';
 import { RegistryClient } from '../../src/model-registry/client/registry-client';
@@ -303,6 +305,341 @@ describe('renderTrialJobs', () => {
   });
 });
 
+/**
+ * The TrainJob fields the sweep emits, with the constraints the TrainJob CRD declares for them:
+ * verified against the openAPIV3Schema of kubeflow/trainer tag v2.3.0,
+ * `manifests/base/crds/trainer.kubeflow.org_trainjobs.yaml` (trainer.kubeflow.org/v1alpha1; Go
+ * types in `pkg/apis/trainer/v1alpha1/trainjob_types.go`). Only emitted fields are listed: any
+ * other name is reported. For reference, the CRD declares
+ * - spec: activeDeadlineSeconds, initializer, managedBy, runtimePatches, runtimeRef (required), suspend, trainer;
+ * - spec.trainer: args, command, env, image, numNodes, numProcPerNode, resourcesPerNode;
+ * - the patched pod spec: affinity, containers, imagePullSecrets, initContainers, nodeSelector,
+ *   schedulingGates, securityContext, serviceAccountName, terminationGracePeriodSeconds,
+ *   tolerations, volumes — no automountServiceAccountToken, restartPolicy or priorityClassName;
+ * - a patched container: env (refused for container `node` by the Trainer webhook), name, securityContext, volumeMounts.
+ */
+type Shape =
+  | { readonly type: 'string'; readonly minLength?: number; readonly maxLength?: number; readonly pattern?: RegExp }
+  | { readonly type: 'integer'; readonly minimum?: number }
+  | { readonly type: 'boolean' }
+  | { readonly type: 'object'; readonly properties: Readonly<Record<string, Shape>>; readonly required?: readonly string[] }
+  | { readonly type: 'map'; readonly values: Shape }
+  | { readonly type: 'array'; readonly items: Shape; readonly maxItems?: number; readonly mapKeys?: readonly string[] };
+
+const str = (c: { minLength?: number; maxLength?: number; pattern?: RegExp } = {}): Shape => ({ type: 'string', ...c });
+const int = (minimum?: number): Shape => ({ type: 'integer', ...(minimum !== undefined ? { minimum } : {}) });
+const bool: Shape = { type: 'boolean' };
+const obj = (properties: Record<string, Shape>, required: readonly string[] = []): Shape => ({ type: 'object', properties, required });
+const map = (values: Shape): Shape => ({ type: 'map', values });
+const list = (items: Shape, maxItems?: number, mapKeys?: readonly string[]): Shape => ({ type: 'array', items, ...(maxItems !== undefined ? { maxItems } : {}), ...(mapKeys ? { mapKeys } : {}) });
+/** The CRD's resource.Quantity pattern (int-or-string; the sweep emits strings). */
+const QUANTITY = /^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$/;
+const quantities = map(str({ pattern: QUANTITY }));
+const labelsMeta = obj({ labels: map(str()) });
+const seccomp = obj({ type: str() }, ['type']);
+const envVar = obj({ name: str(), value: str() }, ['name']);
+
+const TRAINJOB_SHAPE: Shape = obj(
+  {
+    apiVersion: str(),
+    kind: str(),
+    metadata: obj({ name: str(), namespace: str(), labels: map(str()) }),
+    spec: obj(
+      {
+        activeDeadlineSeconds: int(1),
+        runtimeRef: obj({ name: str({ minLength: 1, maxLength: 253 }), apiGroup: str({ maxLength: 253 }), kind: str({ maxLength: 253 }) }, ['name']),
+        trainer: obj({
+          image: str({ maxLength: 500 }),
+          args: list(str({ maxLength: 1048576 }), 128),
+          env: list(envVar, 128, ['name']),
+          numNodes: int(),
+          numProcPerNode: int(),
+          resourcesPerNode: obj({ requests: quantities, limits: quantities }),
+        }),
+        runtimePatches: list(
+          obj(
+            {
+              manager: str({ minLength: 1, maxLength: 253 }),
+              trainingRuntimeSpec: obj({
+                template: obj({
+                  spec: obj({
+                    replicatedJobs: list(
+                      obj(
+                        {
+                          name: str({ minLength: 1, maxLength: 253 }),
+                          template: obj({
+                            spec: obj({
+                              template: obj({
+                                metadata: labelsMeta,
+                                spec: obj({
+                                  serviceAccountName: str({ maxLength: 253 }),
+                                  nodeSelector: map(str()),
+                                  tolerations: list(obj({ key: str(), operator: str(), effect: str() }), 128),
+                                  securityContext: obj({ runAsNonRoot: bool, runAsUser: int(), runAsGroup: int(), fsGroup: int(), seccompProfile: seccomp }),
+                                  containers: list(
+                                    obj(
+                                      {
+                                        name: str({ minLength: 1, maxLength: 253 }),
+                                        securityContext: obj({
+                                          allowPrivilegeEscalation: bool,
+                                          privileged: bool,
+                                          readOnlyRootFilesystem: bool,
+                                          runAsNonRoot: bool,
+                                          capabilities: obj({ drop: list(str()) }),
+                                        }),
+                                        volumeMounts: list(obj({ name: str(), mountPath: str() }, ['mountPath', 'name']), 128, ['name']),
+                                      },
+                                      ['name'],
+                                    ),
+                                    64,
+                                    ['name'],
+                                  ),
+                                  volumes: list(obj({ name: str(), emptyDir: obj({ medium: str(), sizeLimit: str({ pattern: QUANTITY }) }) }, ['name']), 128, ['name']),
+                                }),
+                              }),
+                            }),
+                          }),
+                        },
+                        ['name'],
+                      ),
+                      100,
+                      ['name'],
+                    ),
+                  }),
+                }),
+              }),
+            },
+            ['manager'],
+          ),
+          16,
+          ['manager'],
+        ),
+      },
+      ['runtimeRef'],
+    ),
+  },
+  [],
+);
+
+/** Problems of `value` against `shape` (empty: conforms). */
+function conform(value: unknown, shape: Shape, path = ''): string[] {
+  const at = path || '<root>';
+  switch (shape.type) {
+    case 'string': {
+      if (typeof value !== 'string') return [`${at}: must be a string`];
+      const out: string[] = [];
+      if (shape.minLength !== undefined && value.length < shape.minLength) out.push(`${at}: shorter than ${shape.minLength}`);
+      if (shape.maxLength !== undefined && value.length > shape.maxLength) out.push(`${at}: longer than ${shape.maxLength}`);
+      if (shape.pattern && !shape.pattern.test(value)) out.push(`${at}: does not match ${shape.pattern}`);
+      return out;
+    }
+    case 'integer':
+      if (!Number.isInteger(value)) return [`${at}: must be an integer`];
+      return shape.minimum !== undefined && (value as number) < shape.minimum ? [`${at}: below ${shape.minimum}`] : [];
+    case 'boolean':
+      return typeof value === 'boolean' ? [] : [`${at}: must be a boolean`];
+    case 'map':
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: must be an object`];
+      return Object.entries(value).flatMap(([k, v]) => conform(v, shape.values, `${path}.${k}`));
+    case 'object': {
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) return [`${at}: must be an object`];
+      const record = value as Record<string, unknown>;
+      return [
+        ...(shape.required ?? []).filter((k) => record[k] === undefined).map((k) => `${path}.${k}: is required`),
+        ...Object.entries(record).flatMap(([k, v]) => (k in shape.properties ? conform(v, shape.properties[k], `${path}.${k}`) : [`${path}.${k}: is not a field of the TrainJob CRD here`])),
+      ];
+    }
+    case 'array': {
+      if (!Array.isArray(value)) return [`${at}: must be an array`];
+      const out = value.flatMap((v, i) => conform(v, shape.items, `${path}[${i}]`));
+      if (shape.maxItems !== undefined && value.length > shape.maxItems) out.push(`${at}: more than ${shape.maxItems} items`);
+      if (shape.mapKeys) {
+        const keys = value.map((v) => JSON.stringify(shape.mapKeys!.map((k) => (v as Record<string, unknown>)[k])));
+        if (new Set(keys).size !== keys.length) out.push(`${at}: duplicate list-map key (${shape.mapKeys.join(', ')})`);
+      }
+      return out;
+    }
+  }
+}
+
+/** The CRD's root rules (x-kubernetes-validations on metadata.name) and the schema of the emitted fields. */
+function trainJobProblems(o: SweepObject): string[] {
+  const out = conform(o, TRAINJOB_SHAPE);
+  if (o.apiVersion !== 'trainer.kubeflow.org/v1alpha1' || o.kind !== 'TrainJob') out.push('apiVersion/kind: not trainer.kubeflow.org/v1alpha1 TrainJob');
+  if (!/^[a-z]([-a-z0-9]*[a-z0-9])?$/.test(o.metadata.name)) out.push('metadata.name: must match RFC 1035 DNS label format');
+  if (o.metadata.name.length > 63) out.push('metadata.name: must be no more than 63 characters');
+  return out;
+}
+
+const TRAINJOB: SweepSpec = { ...BASE, parallelism: 18, job: { kind: 'TrainJob', numNodes: 4 } };
+const envOf = (env: { name: string; value: string }[]): Record<string, string> => Object.fromEntries(env.map((e) => [e.name, e.value]));
+
+describe('renderTrialJobs: Kubeflow Trainer v2 TrainJob', () => {
+  it('every trial conforms to the TrainJob CRD fields (kubeflow/trainer v2.3.0), and the check catches fields the CRD lacks', () => {
+    const objects = renderSweepObjects(TRAINJOB);
+    expect(objects).toHaveLength(18);
+    for (const o of objects) expect(trainJobProblems(o)).toEqual([]);
+    for (const o of renderSweepObjects({ ...TRAINJOB, sweepId: 'x'.repeat(40), job: { kind: 'TrainJob', numNodes: 256, numProcPerNode: 64, runtime: 'team.torch-distributed-v2' } })) {
+      expect(trainJobProblems(o)).toEqual([]);
+    }
+
+    // The check is not vacuous: the pod fields a Job trial sets but the runtime patch cannot carry are reported.
+    const t = JSON.parse(JSON.stringify(objects[0]));
+    const podSpec = t.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
+    Object.assign(podSpec, { automountServiceAccountToken: false, restartPolicy: 'OnFailure', priorityClassName: 'p' });
+    podSpec.containers[0].imagePullPolicy = 'IfNotPresent';
+    Object.assign(t.spec, { backoffLimit: 2, ttlSecondsAfterFinished: 60, activeDeadlineSeconds: 0 });
+    t.spec.trainer.resourcesPerNode.limits.cpu = 'four';
+    t.spec.trainer.env.push({ name: 'TRAINER_PARAMS', value: '{}' });
+    t.metadata.name = '1-t000';
+    expect(trainJobProblems(t).sort()).toEqual(
+      [
+        '.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.automountServiceAccountToken: is not a field of the TrainJob CRD here',
+        '.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.restartPolicy: is not a field of the TrainJob CRD here',
+        '.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.priorityClassName: is not a field of the TrainJob CRD here',
+        '.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec.containers[0].imagePullPolicy: is not a field of the TrainJob CRD here',
+        '.spec.backoffLimit: is not a field of the TrainJob CRD here',
+        '.spec.ttlSecondsAfterFinished: is not a field of the TrainJob CRD here',
+        '.spec.activeDeadlineSeconds: below 1',
+        `.spec.trainer.resourcesPerNode.limits.cpu: does not match ${QUANTITY}`,
+        '.spec.trainer.env: duplicate list-map key (name)',
+        'metadata.name: must match RFC 1035 DNS label format',
+      ].sort(),
+    );
+  });
+
+  it('TrainJob: runtimeRef, trainer image/args/env (TRAINER_PARAMS per trial)/numNodes/numProcPerNode/resources, deadline', () => {
+    const objects = renderTrialJobs(TRAINJOB) as any[];
+    const trials = expandTrials(TRAINJOB);
+    const batch = renderTrialJobs({ ...BASE, parallelism: 18 }) as any[];
+    objects.forEach((job, i) => {
+      const labels = { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: 'churn-lr', [TRIAL_LABEL]: trials[i].id };
+      expect(job.apiVersion).toBe('trainer.kubeflow.org/v1alpha1');
+      expect(job.kind).toBe('TrainJob');
+      expect(job.metadata).toEqual({ name: trials[i].id, namespace: 'team-risk', labels });
+      expect(Object.keys(job.spec).sort()).toEqual(['activeDeadlineSeconds', 'runtimePatches', 'runtimeRef', 'trainer']);
+      expect(job.spec.runtimeRef).toEqual({ name: 'torch-distributed', apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime' });
+      expect(job.spec.activeDeadlineSeconds).toBe(86400);
+      const trainer = job.spec.trainer;
+      expect(Object.keys(trainer).sort()).toEqual(['args', 'env', 'image', 'numNodes', 'numProcPerNode', 'resourcesPerNode']);
+      expect(trainer.image).toBe(BASE.image);
+      expect(trainer.args).toEqual(['--', 'python', '-m', 'churn.train']);
+      expect(trainer.numNodes).toBe(4);
+      expect(trainer.numProcPerNode).toBe(2); // default: the GPUs per replica
+      expect(trainer.resourcesPerNode).toEqual({ requests: { cpu: '4', memory: '32Gi', 'nvidia.com/gpu': '2' }, limits: { cpu: '4', memory: '32Gi', 'nvidia.com/gpu': '2' } });
+      // the same TRAINER_* environment as the Job trial, with this trial's TRAINER_PARAMS
+      const env = envOf(trainer.env);
+      expect(env).toEqual(envOf(batch[i].spec.template.spec.containers[0].env));
+      expect(JSON.parse(env.TRAINER_PARAMS)).toEqual({ ...trials[i].params, gaiops_sweep: 'churn-lr', gaiops_trial: trials[i].id });
+      expect(env.TRAINER_WORKDIR).toBe('/tmp/trainer');
+      // torchrun's variables are the runtime's (the Trainer refuses them in spec.trainer.env); PET_NODE_RANK picks the registering rank
+      expect(Object.keys(env).filter((n) => n.startsWith('PET_'))).toEqual([]);
+    });
+    expect(new Set(objects.map((j) => envOf(j.spec.trainer.env).TRAINER_PARAMS)).size).toBe(18);
+
+    const custom = renderTrialJobs({ ...TRAINJOB, activeDeadlineSeconds: 3600, job: { kind: 'TrainJob', numNodes: 1, numProcPerNode: 8, runtime: 'torch-distributed-efa' } })[0] as any;
+    expect(custom.spec.runtimeRef).toEqual({ name: 'torch-distributed-efa', apiGroup: 'trainer.kubeflow.org', kind: 'ClusterTrainingRuntime' });
+    expect(custom.spec.trainer).toMatchObject({ numNodes: 1, numProcPerNode: 8 });
+    expect(custom.spec.activeDeadlineSeconds).toBe(3600);
+  });
+
+  it('TrainJob: one runtimePatches entry (manager gaiops.io/hyperparameter-sweep) with labels, service account, GPU placement, security contexts and volumes', () => {
+    const job = renderTrialJobs(TRAINJOB)[7] as any;
+    expect(TRAINJOB_PATCH_MANAGER).toBe('gaiops.io/hyperparameter-sweep');
+    expect(job.spec.runtimePatches).toEqual([
+      {
+        manager: 'gaiops.io/hyperparameter-sweep',
+        trainingRuntimeSpec: {
+          template: {
+            spec: {
+              replicatedJobs: [
+                {
+                  name: 'node',
+                  template: {
+                    spec: {
+                      template: {
+                        metadata: { labels: { 'app.kubernetes.io/managed-by': 'gaiops', [SWEEP_LABEL]: 'churn-lr', [TRIAL_LABEL]: 'churn-lr-t007' } },
+                        spec: {
+                          serviceAccountName: 'trainer',
+                          nodeSelector: { 'gaiops.io/node-pool': 'gpu-train' },
+                          tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }],
+                          securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+                          containers: [
+                            {
+                              name: 'node',
+                              securityContext: { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+                              volumeMounts: [
+                                { name: 'tmp', mountPath: '/tmp' },
+                                { name: 'workdir', mountPath: '/tmp/trainer' },
+                                { name: 'shm', mountPath: '/dev/shm' },
+                              ],
+                            },
+                          ],
+                          volumes: [
+                            { name: 'tmp', emptyDir: { sizeLimit: '1Gi' } },
+                            { name: 'workdir', emptyDir: { sizeLimit: '200Gi' } },
+                            { name: 'shm', emptyDir: { medium: 'Memory', sizeLimit: '8Gi' } },
+                          ],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    // the pod settings are exactly the Job trial's (where the patch can carry them)
+    const pod = (renderTrialJobs({ ...BASE, parallelism: 18 })[7] as any).spec.template.spec;
+    const patched = job.spec.runtimePatches[0].trainingRuntimeSpec.template.spec.replicatedJobs[0].template.spec.template.spec;
+    for (const key of ['serviceAccountName', 'nodeSelector', 'tolerations', 'securityContext', 'volumes'] as const) expect(patched[key]).toEqual(pod[key]);
+    expect(patched.containers[0].securityContext).toEqual(pod.containers[0].securityContext);
+    expect(patched.containers[0].volumeMounts).toEqual(pod.containers[0].volumeMounts);
+  });
+
+  it('TrainJob: the chart holds only the trials (no PriorityClass or ResourceQuota: parallelism must cover every trial)', () => {
+    const objects = renderSweepObjects(TRAINJOB);
+    expect(objects.map((o) => o.kind)).toEqual(Array(18).fill('TrainJob'));
+  });
+
+  it('TrainJob: bad props are GaiConfigErrors naming the field', () => {
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, job: { kind: 'TrainJob', numNodes: 0 } })).problems).toEqual([expect.objectContaining({ fieldPath: 'job.numNodes', message: 'must be at least 1' })]);
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, job: { kind: 'TrainJob', numNodes: 1.5 } })).problems).toEqual([expect.objectContaining({ fieldPath: 'job.numNodes', message: 'must be an integer' })]);
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, job: { kind: 'TrainJob' } as never })).problems).toEqual([expect.objectContaining({ fieldPath: 'job.numNodes' })]);
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, job: { kind: 'TrainJob', numNodes: 2, numProcPerNode: 0 } })).problems).toEqual([expect.objectContaining({ fieldPath: 'job.numProcPerNode', message: 'must be at least 1' })]);
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, job: { kind: 'TrainJob', numNodes: 2, runtime: 'Torch_Distributed' } })).problems).toEqual([expect.objectContaining({ fieldPath: 'job.runtime' })]);
+
+    const throttled = configError(() => renderTrialJobs({ ...TRAINJOB, parallelism: 17 }));
+    expect(throttled.problems).toEqual([expect.objectContaining({ fieldPath: 'parallelism', message: expect.stringMatching(/^TrainJob trials cannot be throttled without gang scheduling.*parallelism ≥ the 18 trials/) })]);
+
+    // TrainJob has no backoffLimit, TTL or automountServiceAccountToken: only the defaults (not rendered) are accepted
+    const unsupported = configError(() => renderTrialJobs({ ...TRAINJOB, backoffLimit: 3, ttlSecondsAfterFinished: 60, automountServiceAccountToken: true }));
+    expect(unsupported.problems.map((p) => p.fieldPath).sort()).toEqual(['automountServiceAccountToken', 'backoffLimit', 'ttlSecondsAfterFinished']);
+    expect(unsupported.message).toContain('backoffLimit: cannot be changed with a TrainJob trial');
+    expect(unsupported.message).toContain("automountServiceAccountToken: cannot be changed with a TrainJob trial: TrainJob runtimePatches cannot set it; the service account's own setting applies");
+    expect(renderTrialJobs({ ...TRAINJOB, backoffLimit: 2, ttlSecondsAfterFinished: 604_800, automountServiceAccountToken: false })).toEqual(renderTrialJobs(TRAINJOB));
+
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, sweepId: '2026-lr' })).problems).toEqual([expect.objectContaining({ fieldPath: 'sweepId', message: expect.stringContaining('RFC 1035') })]);
+    expect(renderTrialJobs({ ...BASE, sweepId: '2026-lr' })[0].metadata.name).toBe('2026-lr-t000'); // Job names may start with a digit
+    const longCommand = ['python', ...Array.from({ length: 127 }, (_, i) => `--a${i}`)];
+    expect(configError(() => renderTrialJobs({ ...TRAINJOB, command: longCommand })).problems).toEqual([expect.objectContaining({ fieldPath: 'command', message: expect.stringContaining('at most 127 elements') })]);
+    const longest = renderTrialJobs({ ...TRAINJOB, command: longCommand.slice(0, 127) })[0] as any;
+    expect(longest.spec.trainer.args).toEqual(['--', ...longCommand.slice(0, 127)]);
+    expect(trainJobProblems(longest)).toEqual([]);
+  });
+
+  it('Job and PyTorchJob still default backoffLimit 2, ttlSecondsAfterFinished 7 days and no service-account token', () => {
+    const job = renderTrialJobs(BASE)[0] as any;
+    expect(job.spec).toMatchObject({ backoffLimit: 2, ttlSecondsAfterFinished: 604800 });
+    expect(job.spec.template.spec.automountServiceAccountToken).toBe(false);
+    const pt = renderTrialJobs({ ...BASE, parallelism: 18, job: { kind: 'PyTorchJob' }, backoffLimit: 0, ttlSecondsAfterFinished: 60 })[0] as any;
+    expect(pt.spec.runPolicy).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 60 });
+    expect(pt.spec.pytorchReplicaSpecs.Master.template.spec.automountServiceAccountToken).toBe(false);
+  });
+});
+
 const CLUSTER = TEST_CLUSTER;
 
 describe('HyperparameterSweep construct', () => {
@@ -328,6 +665,20 @@ describe('HyperparameterSweep construct', () => {
     expect(other.chart.hash).toBe(sweep.chart.hash);
     const changed = new HyperparameterSweep(platformStack(), 'Sweep', { ...BASE, fixedParams: { epochs: 21 } });
     expect(changed.chart.hash).not.toBe(sweep.chart.hash);
+  });
+
+  it('TrainJob trials synthesize (policy pack included) into a chart of TrainJob templates only', () => {
+    const stack = platformStack();
+    const providers = ClusterProviders.configure(stack, CLUSTER);
+    const sweep = new HyperparameterSweep(stack, 'Sweep', { ...TRAINJOB, helmProvider: providers.helm });
+    const json = synth(stack);
+    expect(only(json, 'helm_release')).toMatchObject({ name: 'sweep-churn-lr', namespace: 'team-risk' });
+    const templates = Object.keys(sweep.chart.files).filter((f) => f.startsWith('templates/'));
+    expect(templates).toHaveLength(18);
+    expect(templates.every((f) => /^templates\/\d{4}-trainjob-churn-lr-t\d{3}\.yaml$/.test(f))).toBe(true);
+    const rendered = templates.map((f) => parseAllDocuments(sweep.chart.files[f])[0].toJS());
+    expect(rendered).toEqual(JSON.parse(JSON.stringify(sweep.objects)));
+    for (const o of rendered) expect(trainJobProblems(o)).toEqual([]);
   });
 
   it('escapes template braces in user values', () => {
