@@ -109,8 +109,11 @@ function deadLetterQueuesOf(roots: readonly IConstruct[]): SecureQueue[] {
 export class PlatformAlarms extends Construct {
   readonly topic: SecureTopic;
   readonly encryptionKey: EncryptionKey;
-  readonly alarms: readonly AlarmTarget[];
   readonly budget?: BudgetsBudget;
+  private readonly alarmList: AlarmTarget[] = [];
+  private readonly alarmNames = new Set<string>();
+  private readonly thresholds: z.output<typeof AlarmThresholdsSchema>;
+  private readonly ctx: PlatformContext;
 
   constructor(scope: Construct, id: string, props: PlatformAlarmsProps = {}) {
     super(scope, id);
@@ -123,71 +126,10 @@ export class PlatformAlarms extends Construct {
       emailSubscribers: p.alertEmails,
     });
 
-    const t = p.thresholds;
-    const alarms: AlarmTarget[] = [];
-    const names = new Set<string>();
-    const add = (kind: AlarmTarget['kind'], target: IConstruct, description: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | 'evaluationPeriods'>) => {
-      const alarmName = ctx.physicalName('cloudwatch-alarm', target, kind);
-      if (names.has(alarmName)) return;
-      names.add(alarmName);
-      const alarm = new CloudwatchMetricAlarm(this, `${kind}-${target.node.addr.slice(0, 12)}`, {
-        alarmName,
-        alarmDescription: `${description} (${target.node.path})`,
-        evaluationPeriods: t.evaluationPeriods,
-        treatMissingData: 'notBreaching',
-        alarmActions: [this.topic.topicArn],
-        okActions: [this.topic.topicArn],
-        ...config,
-      });
-      alarms.push({ kind, target: target.node.path, alarm });
-    };
-
-    for (const fn of collect(p.watch, NodeFunction)) {
-      const dimensions = { FunctionName: fn.functionName };
-      add('lambda-errors', fn, `Lambda errors >= ${t.lambdaErrors} per ${t.periodSeconds} s`, {
-        namespace: 'AWS/Lambda', metricName: 'Errors', dimensions, statistic: 'Sum', period: t.periodSeconds,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.lambdaErrors,
-      });
-      add('lambda-throttles', fn, `Lambda throttles >= ${t.lambdaThrottles} per ${t.periodSeconds} s`, {
-        namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions, statistic: 'Sum', period: t.periodSeconds,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.lambdaThrottles,
-      });
-    }
-    for (const queue of new Set([...deadLetterQueuesOf(p.watch), ...p.deadLetterQueues])) {
-      add('dead-letter-queue', queue, `messages waiting in a dead-letter queue >= ${t.deadLetterMessages}`, {
-        namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: queue.queueName },
-        statistic: 'Maximum', period: t.periodSeconds, comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.deadLetterMessages,
-      });
-    }
-    for (const api of collect(p.watch, HttpApi)) {
-      const dimensions = { ApiId: api.apiId };
-      add('api-5xx', api, `HTTP API 5xx >= ${t.apiServerErrorPercent} % of requests`, {
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.apiServerErrorPercent,
-        metricQuery: [
-          { id: 'errors', metric: { namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
-          { id: 'requests', metric: { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
-          { id: 'errorPercent', expression: 'IF(requests > 0, 100 * errors / requests, 0)', label: '5xx percent', returnData: true },
-        ],
-      });
-      add('api-latency', api, `HTTP API p99 latency >= ${t.apiLatencyP99Ms} ms`, {
-        namespace: 'AWS/ApiGateway', metricName: 'Latency', dimensions, extendedStatistic: 'p99', period: t.periodSeconds,
-        comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.apiLatencyP99Ms,
-      });
-    }
-    for (const table of collect(p.watch, SecureTable)) {
-      const dimensions = { TableName: table.tableName };
-      add('dynamodb-throttles', table, `DynamoDB throttle events >= ${t.dynamoThrottles} per ${t.periodSeconds} s`, {
-        comparisonOperator: 'GreaterThanOrEqualToThreshold',
-        threshold: t.dynamoThrottles,
-        metricQuery: [
-          { id: 'reads', metric: { namespace: 'AWS/DynamoDB', metricName: 'ReadThrottleEvents', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
-          { id: 'writes', metric: { namespace: 'AWS/DynamoDB', metricName: 'WriteThrottleEvents', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
-          { id: 'throttles', expression: 'FILL(reads, 0) + FILL(writes, 0)', label: 'throttle events', returnData: true },
-        ],
-      });
-    }
-    this.alarms = alarms;
+    this.thresholds = p.thresholds;
+    this.ctx = ctx;
+    this.watch(...p.watch);
+    for (const queue of p.deadLetterQueues) this.alarmOnDeadLetterQueue(queue);
 
     if (p.gpuBudget) {
       const b = p.gpuBudget;
@@ -209,5 +151,81 @@ export class PlatformAlarms extends Construct {
         dependsOn: [this.topic.policyResource],
       });
     }
+  }
+  /** Every alarm created so far. */
+  get alarms(): readonly AlarmTarget[] {
+    return this.alarmList;
+  }
+
+  /**
+   * Alarms on every NodeFunction, HttpApi, SecureTable and dead-letter queue inside `roots`
+   * (constructs created later, such as a function that publishes to this topic, can be added).
+   */
+  watch(...roots: IConstruct[]): void {
+    const t = this.thresholds;
+    for (const fn of collect(roots, NodeFunction)) {
+      const dimensions = { FunctionName: fn.functionName };
+      this.add('lambda-errors', fn, `Lambda errors >= ${t.lambdaErrors} per ${t.periodSeconds} s`, {
+        namespace: 'AWS/Lambda', metricName: 'Errors', dimensions, statistic: 'Sum', period: t.periodSeconds,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.lambdaErrors,
+      });
+      this.add('lambda-throttles', fn, `Lambda throttles >= ${t.lambdaThrottles} per ${t.periodSeconds} s`, {
+        namespace: 'AWS/Lambda', metricName: 'Throttles', dimensions, statistic: 'Sum', period: t.periodSeconds,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.lambdaThrottles,
+      });
+    }
+    for (const queue of deadLetterQueuesOf(roots)) this.alarmOnDeadLetterQueue(queue);
+    for (const api of collect(roots, HttpApi)) {
+      const dimensions = { ApiId: api.apiId };
+      this.add('api-5xx', api, `HTTP API 5xx >= ${t.apiServerErrorPercent} % of requests`, {
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.apiServerErrorPercent,
+        metricQuery: [
+          { id: 'errors', metric: { namespace: 'AWS/ApiGateway', metricName: '5xx', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
+          { id: 'requests', metric: { namespace: 'AWS/ApiGateway', metricName: 'Count', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
+          { id: 'errorPercent', expression: 'IF(requests > 0, 100 * errors / requests, 0)', label: '5xx percent', returnData: true },
+        ],
+      });
+      this.add('api-latency', api, `HTTP API p99 latency >= ${t.apiLatencyP99Ms} ms`, {
+        namespace: 'AWS/ApiGateway', metricName: 'Latency', dimensions, extendedStatistic: 'p99', period: t.periodSeconds,
+        comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.apiLatencyP99Ms,
+      });
+    }
+    for (const table of collect(roots, SecureTable)) {
+      const dimensions = { TableName: table.tableName };
+      this.add('dynamodb-throttles', table, `DynamoDB throttle events >= ${t.dynamoThrottles} per ${t.periodSeconds} s`, {
+        comparisonOperator: 'GreaterThanOrEqualToThreshold',
+        threshold: t.dynamoThrottles,
+        metricQuery: [
+          { id: 'reads', metric: { namespace: 'AWS/DynamoDB', metricName: 'ReadThrottleEvents', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
+          { id: 'writes', metric: { namespace: 'AWS/DynamoDB', metricName: 'WriteThrottleEvents', dimensions, stat: 'Sum', period: t.periodSeconds }, returnData: false },
+          { id: 'throttles', expression: 'FILL(reads, 0) + FILL(writes, 0)', label: 'throttle events', returnData: true },
+        ],
+      });
+    }
+  }
+
+  private alarmOnDeadLetterQueue(queue: SecureQueue): void {
+    const t = this.thresholds;
+    this.add('dead-letter-queue', queue, `messages waiting in a dead-letter queue >= ${t.deadLetterMessages}`, {
+      namespace: 'AWS/SQS', metricName: 'ApproximateNumberOfMessagesVisible', dimensions: { QueueName: queue.queueName },
+      statistic: 'Maximum', period: t.periodSeconds, comparisonOperator: 'GreaterThanOrEqualToThreshold', threshold: t.deadLetterMessages,
+    });
+  }
+
+  private add(kind: AlarmTarget['kind'], target: IConstruct, description: string, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | 'evaluationPeriods'>): void {
+    const alarmName = this.ctx.physicalName('cloudwatch-alarm', target, kind);
+    if (this.alarmNames.has(alarmName)) return;
+    this.alarmNames.add(alarmName);
+    const alarm = new CloudwatchMetricAlarm(this, `${kind}-${target.node.addr.slice(0, 12)}`, {
+      alarmName,
+      alarmDescription: `${description} (${target.node.path})`,
+      evaluationPeriods: this.thresholds.evaluationPeriods,
+      treatMissingData: 'notBreaching',
+      alarmActions: [this.topic.topicArn],
+      okActions: [this.topic.topicArn],
+      ...config,
+    });
+    this.alarmList.push({ kind, target: target.node.path, alarm });
   }
 }

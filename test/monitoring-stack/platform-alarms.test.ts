@@ -90,6 +90,19 @@ describe('PlatformAlarms', () => {
     expect(only(activated, 'aws_ce_cost_allocation_tag')).toMatchObject({ tag_key: 'gaiops.io/node-pool', status: 'Active' });
   });
 
+  it('watches constructs added later, once each', () => {
+    const stack = platformStack();
+    const registry = new ModelRegistry(stack, 'Registry', {});
+    const later = new PlatformAlarms(stack, 'Alarms', {});
+    expect(later.alarms).toEqual([]);
+    later.watch(registry);
+    const count = later.alarms.length;
+    expect(count).toBeGreaterThan(4);
+    later.watch(registry);
+    expect(later.alarms).toHaveLength(count);
+    expect(resources(synth(stack), 'aws_cloudwatch_metric_alarm')).toHaveLength(count);
+  });
+
   it('refuses bad props with every problem named', () => {
     const stack = platformStack();
     let error: unknown;
