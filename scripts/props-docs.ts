@@ -2,6 +2,10 @@
  * Renders props tables from the zod schemas, so the documented defaults are the code's defaults.
  * `npm run docs` rewrites the marked blocks in the READMEs; a test fails when they are stale.
  */
+import { PlatformAlarmsPropsSchema } from '../src/monitoring-stack/platform-alarms';
+import { DriftDetectorPropsSchema } from '../src/monitoring-stack/drift-detector';
+import { MonitoringClusterPropsSchema } from '../src/monitoring-stack/monitoring-cluster-schema';
+import { PlatformRulesOptionsSchema } from '../src/monitoring-stack/rules/platform-rules';
 import {
   InferenceGatewaySchema,
   InferenceIngressSchema,
@@ -67,6 +71,10 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/gpu-training-cluster/README.md', name: 'TrainingVolumes', schema: TrainingVolumesPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'ClusterAddons', schema: ClusterAddonsPropsSchema },
   { file: 'src/core/README.md', name: 'SecureTopic', schema: SecureTopicPropsSchema },
+  { file: 'src/monitoring-stack/README.md', name: 'PlatformAlarms', schema: PlatformAlarmsPropsSchema },
+  { file: 'src/monitoring-stack/README.md', name: 'DriftDetector', schema: DriftDetectorPropsSchema },
+  { file: 'src/monitoring-stack/README.md', name: 'MonitoringCluster', schema: MonitoringClusterPropsSchema },
+  { file: 'src/monitoring-stack/README.md', name: 'PlatformRulesOptions', schema: PlatformRulesOptionsSchema },
   { file: 'src/inference-service/README.md', name: 'InferenceService', schema: InferenceServicePropsSchema },
   { file: 'src/inference-service/README.md', name: 'InferenceVariant', schema: InferenceVariantSchema },
   { file: 'src/inference-service/README.md', name: 'InferenceServer', schema: InferenceServerSchema },

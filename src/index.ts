@@ -197,3 +197,29 @@ export {
   type GatewayKeysInput,
 } from './inference-service/gateway-config';
 export { DCGM_METRICS, DRIFT_METRICS, GATEWAY_METRICS, VLLM_METRICS } from './monitoring-stack/metric-names';
+export {
+  MonitoringCluster,
+  KUBE_PROMETHEUS_STACK_CHART,
+  GRAFANA_DASHBOARD_LABEL,
+  MONITORING_MANAGED_BY_LABEL,
+  PLATFORM_RULES_NAME,
+  renderRulesChart,
+  type RulesChart,
+} from './monitoring-stack/monitoring-cluster';
+export { MonitoringClusterPropsSchema, type MonitoringClusterProps, type MonitoringClusterConfig } from './monitoring-stack/monitoring-cluster-schema';
+export { platformRuleGroups, PlatformRulesOptionsSchema, PLATFORM_RULE_GROUPS, type PlatformRulesOptions } from './monitoring-stack/rules/platform-rules';
+export {
+  renderPrometheusRule,
+  renderRuleFile,
+  renderRuleGroups,
+  ruleGroupProblems,
+  type AlertRule,
+  type RecordingRule,
+  type RuleGroup,
+  type Severity as AlertSeverity,
+} from './monitoring-stack/rules/model';
+export { burnRateRules, SRE_WORKBOOK_WINDOWS, type BurnRateSlo, type BurnRateWindow } from './monitoring-stack/rules/burn-rate';
+export { dashboard, dashboardJson, datasourceVariable, queryVariable, type Dashboard, type DashboardSpec, type PanelSpec } from './monitoring-stack/dashboards/model';
+export { platformDashboards } from './monitoring-stack/dashboards/platform-dashboards';
+export { DriftDetector, DriftDetectorPropsSchema, type DriftDetectorProps } from './monitoring-stack/drift-detector';
+export { DriftConfigSchema, DRIFT_ENV, type DriftConfig, type DriftConfigInput } from './monitoring-stack/drift-config';

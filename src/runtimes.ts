@@ -63,6 +63,17 @@ export const RUNTIMES = [
       dockerfile: NODE_SERVICE_DOCKERFILE,
     },
   },
+  {
+    // The MonitoringStack's drift, fairness, A/B and LLM-usage analysis: a scheduled Lambda, and
+    // the same job as a container for a Kubernetes CronJob.
+    name: 'monitoring-drift',
+    lambda: { entry: 'src/monitoring-stack/runtime/drift/lambda.ts' },
+    // A batch job: its own Dockerfile (no port, no HTTP health check).
+    container: {
+      entry: 'src/monitoring-stack/runtime/drift/main.ts',
+      dockerfile: 'src/monitoring-stack/runtime/drift/Dockerfile',
+    },
+  },
 ] as const satisfies readonly RuntimeDefinition[];
 
 export type RuntimeName = (typeof RUNTIMES)[number]['name'];
