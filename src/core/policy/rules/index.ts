@@ -14,6 +14,10 @@ import { LAMBDA_RULES } from './lambda';
 import { LOGS_RULES } from './logs';
 import { S3_RULES } from './s3';
 import { SQS_RULES } from './sqs';
+import { CLOUDWATCH_RULES } from './cloudwatch';
+import { HELM_RULES } from './helm';
+import { KUBERNETES_RULES } from './kubernetes';
+import { SNS_RULES } from './sns';
 
 export * from './apigateway';
 export * from './athena';
@@ -30,6 +34,10 @@ export * from './lambda';
 export * from './logs';
 export * from './s3';
 export * from './sqs';
+export * from './cloudwatch';
+export * from './helm';
+export * from './kubernetes';
+export * from './sns';
 export { UNSCOPABLE_ACTIONS, isUnscopableAction } from './unscopable-actions';
 
 /** Every rule of the core policy pack. */
@@ -49,4 +57,8 @@ export const CORE_RULES: readonly PolicyRule[] = [
   ...EVENTBRIDGE_RULES,
   ...EKS_RULES,
   ...NETWORK_RULES,
+  ...KUBERNETES_RULES,
+  ...HELM_RULES,
+  ...SNS_RULES,
+  ...CLOUDWATCH_RULES,
 ];
