@@ -223,3 +223,5 @@ export { dashboard, dashboardJson, datasourceVariable, queryVariable, type Dashb
 export { platformDashboards } from './monitoring-stack/dashboards/platform-dashboards';
 export { DriftDetector, DriftDetectorPropsSchema, type DriftDetectorProps } from './monitoring-stack/drift-detector';
 export { DriftConfigSchema, DRIFT_ENV, type DriftConfig, type DriftConfigInput } from './monitoring-stack/drift-config';
+export { createGateway, startGateway, type Gateway, type GatewayOptions, type GatewayServer, type GatewayServerOptions } from './inference-service/runtime/gateway/gateway';
+export { hashApiKey } from './inference-service/runtime/gateway/key-ring';

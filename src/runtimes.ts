@@ -64,6 +64,14 @@ export const RUNTIMES = [
     },
   },
   {
+    // The InferenceService's OpenAI-compatible A/B gateway (auth, limits, routing, metrics, logs).
+    name: 'inference-gateway',
+    container: {
+      entry: 'src/inference-service/runtime/gateway/server.ts',
+      dockerfile: NODE_SERVICE_DOCKERFILE,
+    },
+  },
+  {
     // The MonitoringStack's drift, fairness, A/B and LLM-usage analysis: a scheduled Lambda, and
     // the same job as a container for a Kubernetes CronJob.
     name: 'monitoring-drift',

@@ -5,17 +5,22 @@
  * - `data`: the FeatureStore and the ModelRegistry (AWS data services, AWS provider only);
  * - `cluster`: the network, EKS, Karpenter IAM and training storage of the GPU cluster (AWS provider only);
  * - `addons`: Helm add-ons (Karpenter, NVIDIA, Kubeflow Trainer, KEDA, Prometheus CRDs);
- * - `workloads`: GPU/CPU NodePools, team namespaces with quotas and roles, training volumes;
- * - `observability`: alarms on the data services, the alert topic and the GPU budget.
- * Dependency order (also in `cdktf.out/manifest.json`): foundation; data → cluster → addons → workloads;
- * data → observability.
+ * - `workloads`: GPU/CPU NodePools, team namespaces with quotas and roles, training volumes, and the
+ *   `assistant` InferenceService (two vLLM variants behind the A/B gateway);
+ * - `observability`: alarms on the data services, the alert topic, the GPU budget, the drift analysis
+ *   of the assistant's logs, and kube-prometheus-stack with the platform's rules and dashboards.
+ * Dependency order (also in `cdktf.out/manifest.json`): foundation; data → cluster → addons →
+ * workloads; addons → observability.
  */
 import {
   App,
   ClusterAddons,
   ClusterNetwork,
   ClusterProviders,
+  DriftDetector,
+  MonitoringCluster,
   GpuNodePools,
+  InferenceService,
   PlatformAlarms,
   TrainingStorage,
   TrainingTeams,
@@ -78,7 +83,7 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
   const cluster = buildClusterStack(app, data);
   const addons = buildAddonsStack(app, cluster);
   buildWorkloadsStack(app, cluster, data, addons);
-  buildObservabilityStack(app, data);
+  buildObservabilityStack(app, data, cluster, addons);
 
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
@@ -128,6 +133,9 @@ interface ClusterLayer {
   readonly stack: PlatformStack;
   readonly reference: ClusterReference;
   readonly storage: TrainingStorage;
+  readonly vpcCidr: string;
+  /** The cluster key (node and monitoring volumes). */
+  readonly volumeKeyArn: string;
 }
 
 /** The data layer: FeatureStore and ModelRegistry in their own stack (AWS provider only). */
@@ -170,7 +178,7 @@ function buildClusterStack(app: App, data: DataLayer): ClusterLayer {
   new TerraformOutput(stack, 'cluster_endpoint', { value: ref.endpoint });
   new TerraformOutput(stack, 'karpenter_node_role', { value: ref.nodeRoleName });
   new TerraformOutput(stack, 'karpenter_interruption_queue', { value: ref.interruptionQueueName });
-  return { stack, reference: ref, storage };
+  return { stack, reference: ref, storage, vpcCidr: network.vpcCidr, volumeKeyArn: cluster.encryptionKey.keyArn };
 }
 
 /** Layer 2: the cluster add-ons through Helm (they install the CRDs the workloads need). */
@@ -180,6 +188,9 @@ function buildAddonsStack(app: App, cluster: ClusterLayer): PlatformStack {
   new ClusterAddons(stack, 'Addons', { cluster: cluster.reference, helmProvider: helm });
   return stack;
 }
+
+/** ACM certificate of the assistant's internal ALB (replace with your own). */
+export const REFERENCE_CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:111122223333:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
 
 /** Teams of the reference deployment: GPU quotas, the datasets they train on. */
 export const REFERENCE_TEAMS = [
@@ -216,20 +227,74 @@ function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, a
     teams: REFERENCE_TEAMS.map((t) => t.name),
     kubernetesProvider: kubernetes,
   });
+  // The LLM assistant: the production model with a 10 % challenger and a 5 % shadow, behind the
+  // gateway on an internal ALB (TLS from ACM).
+  const assistant = new InferenceService(stack, 'Assistant', {
+    name: 'assistant',
+    cluster: cluster.reference,
+    nodePools: pools,
+    registry: data.registry,
+    kubernetesProvider: kubernetes,
+    helmProvider: helm,
+    gatewayImage: new ContainerImage(stack, 'GatewayImage', { runtime: 'inference-gateway' }),
+    modelFetcherImage: new ContainerImage(stack, 'ModelFetcherImage', { runtime: 'model-fetcher' }),
+    ingress: { certificateArn: REFERENCE_CERTIFICATE_ARN, vpcCidr: cluster.vpcCidr },
+    variants: [
+      { name: 'champion', model: { name: 'assistant-llm', alias: 'production' }, pool: 'gpu-l40s', weight: 90, replicas: { min: 1, max: 4 } },
+      { name: 'challenger', model: { name: 'assistant-llm', alias: 'canary' }, pool: 'gpu-a10g', weight: 10, replicas: { min: 0, max: 2 }, scaleToZero: true },
+    ],
+  });
   new TerraformOutput(stack, 'node_pools', { value: pools.poolNames });
+  new TerraformOutput(stack, 'assistant_namespace', { value: assistant.namespace.metadata.name });
   new TerraformOutput(stack, 'team_roles', { value: teams.teams.map((t) => t.role.roleArn) });
   return stack;
 }
 
-/** Layer 4 (AWS side): alarms on the data services and the GPU budget. */
-function buildObservabilityStack(app: App, data: DataLayer): PlatformStack {
+/**
+ * Layer 4: observability. AWS side — alarms on the data services, the alert topic, the GPU budget
+ * and the scheduled drift, fairness and usage analysis of the assistant's logs; cluster side —
+ * kube-prometheus-stack with the platform's alert rules and dashboards (after the add-ons, whose
+ * Prometheus CRDs it uses).
+ */
+function buildObservabilityStack(app: App, data: DataLayer, cluster: ClusterLayer, addons: PlatformStack): PlatformStack {
   const stack = new PlatformStack(app, 'observability', { settings: REFERENCE_SETTINGS });
+  stack.addDependency(addons);
   const alarms = new PlatformAlarms(stack, 'Alarms', {
     watch: [data.features, data.registry],
     alertEmails: ['ml-platform-oncall@example.com'],
     gpuBudget: { monthlyLimitUsd: 20_000, nodePoolNames: ['gpu-a10g', 'gpu-l40s'] },
   });
+  // Prediction and gateway logs (JSON Lines) shipped from the cluster, and the reference sample the
+  // analysis compares them with.
+  const logsKey = new EncryptionKey(stack, 'LogsKey', {});
+  const logs = new SecureBucket(stack, 'PredictionLogs', { encryptionKey: logsKey, dataClassification: 'confidential' });
+  const drift = new DriftDetector(stack, 'AssistantDrift', {
+    model: 'assistant-llm',
+    dataset: 'assistant-requests',
+    baseline: { bucket: logs, prefix: 'baselines/assistant/' },
+    window: { bucket: logs, prefix: 'gateway/assistant/', lookbackHours: 24 },
+    columns: [
+      { name: 'input_tokens', type: 'numeric' },
+      { name: 'output_tokens', type: 'numeric' },
+      { name: 'route', type: 'categorical' },
+    ],
+    abTest: { variantColumn: 'variant', conversionColumn: 'accepted', minimumDetectableEffect: 0.02 },
+    llmUsage: {},
+    alertTopic: alarms.topic,
+  });
+  alarms.watch(drift);
+  const { kubernetes, helm } = ClusterProviders.configure(stack, cluster.reference);
+  new MonitoringCluster(stack, 'Monitoring', {
+    cluster: cluster.reference,
+    helmProvider: helm,
+    kubernetesProvider: kubernetes,
+    volumeKmsKeyArn: cluster.volumeKeyArn,
+    alertmanager: { receiver: { type: 'sns', topicArn: alarms.topic.topicArn, topicKmsKeyArn: alarms.encryptionKey.keyArn } },
+    grafana: { adminSecretName: 'grafana-admin' },
+  });
   new TerraformOutput(stack, 'alert_topic', { value: alarms.topic.topicArn });
+  new TerraformOutput(stack, 'prediction_logs_bucket', { value: logs.bucketName });
+  new TerraformOutput(stack, 'drift_reports_bucket', { value: drift.reportBucket.bucketName });
   return stack;
 }
 

@@ -29,7 +29,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     for (const name of STACKS) expect(activeFindings(evaluatePolicies(json[name], CORE_RULES)), name).toEqual([]);
   });
 
-  it('orders the layers in the manifest: data → cluster → addons → workloads, data → observability', () => {
+  it('orders the layers in the manifest: data → cluster → addons → workloads and observability', () => {
     const dependencies = Object.fromEntries(Object.entries(manifest.stacks as Record<string, { dependencies: string[] }>).map(([name, s]) => [name, [...s.dependencies].sort()]));
     expect(dependencies).toEqual({
       foundation: [],
@@ -37,12 +37,12 @@ describe('reference deployment (stacks/main.ts)', () => {
       cluster: ['data'],
       addons: ['cluster'],
       workloads: ['addons', 'cluster', 'data'],
-      observability: ['data'],
+      observability: ['addons', 'cluster', 'data'],
     });
   });
 
   it('keeps each layer to its providers: AWS only below the add-ons, Helm add-ons in addons, Kubernetes objects in workloads', () => {
-    for (const name of ['foundation', 'data', 'cluster', 'observability']) {
+    for (const name of ['foundation', 'data', 'cluster']) {
       expect(types(json[name]).filter((t) => !t.startsWith('aws_') && t !== 'terraform_data'), name).toEqual([]);
     }
     expect(types(json.addons)).toEqual(['helm_release']);
@@ -55,6 +55,24 @@ describe('reference deployment (stacks/main.ts)', () => {
     expect(quotas.sort()).toEqual(['16', '8']);
     expect(Object.keys(json.observability.resource.aws_cloudwatch_metric_alarm).length).toBeGreaterThan(10);
     expect(Object.keys(json.observability.resource.aws_budgets_budget)).toHaveLength(1);
+    // Monitoring: kube-prometheus-stack and the rules chart, the drift analysis on a schedule.
+    const charts = Object.values(json.observability.resource.helm_release as Record<string, { chart: string }>).map((r) => r.chart);
+    expect(charts).toContain('kube-prometheus-stack');
+    expect(Object.values(json.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(1 hour)']);
+    const driftFn = Object.values(json.observability.resource.aws_lambda_function as Record<string, { environment: { variables: Record<string, string> } }>)[0];
+    expect(JSON.parse(driftFn.environment.variables.DRIFT_CONFIG)).toMatchObject({ model: 'assistant-llm', abTest: { variantColumn: 'variant' } });
+  });
+
+  it('serves the assistant: two vLLM variants (90/10) behind the gateway, images from the gaiops runtimes', () => {
+    const deployments = Object.values(json.workloads.resource.kubernetes_deployment_v1 as Record<string, { metadata: { name: string } }>).map((d) => d.metadata.name).sort();
+    expect(deployments).toEqual(['assistant-challenger', 'assistant-champion', 'assistant-gateway']);
+    const configMap = Object.values(json.workloads.resource.kubernetes_config_map_v1 as Record<string, { data: Record<string, string> }>).find((c) => 'gateway.json' in c.data)!;
+    const gateway = JSON.parse(configMap.data['gateway.json']);
+    expect(gateway.variants.map((v: { name: string; weight: number }) => [v.name, v.weight])).toEqual([
+      ['champion', 90],
+      ['challenger', 10],
+    ]);
+    expect(Object.keys(json.workloads.resource.aws_ecr_repository)).toHaveLength(2);
   });
 
   it('puts the network, the private EKS cluster and Karpenter IAM in the cluster stack', () => {

@@ -1,0 +1,67 @@
+/**
+ * The access log: one JSON line per request, written straight to a stream (stdout in the
+ * container), not through the shared Powertools logger — that one redacts every key matching
+ * /token|secret|.../i, which would hide token counts. Field names are chosen so that generic
+ * redaction in a log pipeline does not hit them either (`usageInput`, not `inputTokens`). The raw
+ * user id, API key, headers and bodies are never written; prompts and completions only with
+ * `logging.prompts: redacted`, after `redactPii`, and truncated.
+ */
+import type { Writable } from 'node:stream';
+
+export interface AccessLogEntry {
+  /** Request id (client `x-request-id` when well-formed, else generated). */
+  readonly requestId: string;
+  /** API key alias (`null` when unauthenticated). */
+  readonly keyAlias: string | null;
+  readonly team: string | null;
+  /** Variant that answered (the last one tried), `null` when none was tried. */
+  readonly variant: string | null;
+  /** Public model id from the request (`null` when absent). */
+  readonly model: string | null;
+  /** `chat` | `completions` | `embeddings` | `models`. */
+  readonly route: string;
+  readonly status: number;
+  /** OpenAI-style error code when the gateway refused or failed the request. */
+  readonly errorCode: string | null;
+  readonly stream: boolean;
+  /** Upstream attempts (retries + 1); 0 when refused before routing. */
+  readonly attempts: number;
+  readonly latencyMs: number;
+  /** Request start to first streamed chunk (streams only). */
+  readonly ttftMs: number | null;
+  readonly usageInput: number | null;
+  readonly usageOutput: number | null;
+  readonly costUsd: number | null;
+  /** First 16 hex chars of sha256(user), `null` when the caller named no user. */
+  readonly userHash: string | null;
+  /** Present only with `logging.prompts: redacted`. */
+  readonly prompt?: string;
+  readonly completion?: string;
+}
+
+/**
+ * Writes access-log lines, batched: lines of one event-loop turn are joined and written at once
+ * (`setImmediate`), which saves a write (and, on stdout, a syscall) per request under load.
+ * `flush()` writes what is pending now (shutdown).
+ */
+export class AccessLogWriter {
+  private pending: string[] = [];
+  private scheduled: NodeJS.Immediate | undefined;
+
+  constructor(private readonly out: Writable | undefined) {}
+
+  write(entry: AccessLogEntry): void {
+    if (!this.out) return;
+    this.pending.push(JSON.stringify({ level: 'INFO', message: 'access', timestamp: new Date().toISOString(), service: 'inference-gateway', ...entry }));
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (this.pending.length === 0 || !this.out || this.out.destroyed) return;
+    const text = `${this.pending.join('\n')}\n`;
+    this.pending = [];
+    this.out.write(text);
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The gateway's Prometheus metrics (names from `GATEWAY_METRICS`), in a registry owned by one
+ * gateway instance (never prom-client's global registry, so several gateways and tests coexist).
+ * Label values are bounded: variant names and key aliases come from the mounted config, and `none`
+ * stands for "not known" (e.g. `key="none"` for unauthenticated requests, `variant="none"` for
+ * requests refused before routing).
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { GATEWAY_METRICS } from '../../../monitoring-stack/metric-names';
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly requests = new Counter({ name: GATEWAY_METRICS.requests, help: 'Gateway requests by variant, model, key alias, route and HTTP status.', labelNames: ['variant', 'model', 'key', 'route', 'code'] as const, registers: [this.registry] });
+  readonly requestDuration = new Histogram({ name: GATEWAY_METRICS.requestDuration, help: 'Whole-request duration in seconds.', labelNames: ['variant', 'model', 'route'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly timeToFirstToken = new Histogram({ name: GATEWAY_METRICS.timeToFirstToken, help: 'Seconds from request start to the first streamed chunk.', labelNames: ['variant', 'model'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly tokens = new Counter({ name: GATEWAY_METRICS.tokens, help: 'Tokens by variant, model, key alias and type (input|output).', labelNames: ['variant', 'model', 'key', 'type'] as const, registers: [this.registry] });
+  readonly cost = new Counter({ name: GATEWAY_METRICS.cost, help: 'Estimated cost in USD.', labelNames: ['variant', 'model', 'key'] as const, registers: [this.registry] });
+  readonly upstreamErrors = new Counter({ name: GATEWAY_METRICS.upstreamErrors, help: 'Upstream failures by variant and reason.', labelNames: ['variant', 'reason'] as const, registers: [this.registry] });
+  readonly retries = new Counter({ name: GATEWAY_METRICS.retries, help: 'Retries, labelled with the variant retried away from.', labelNames: ['variant'] as const, registers: [this.registry] });
+  readonly breakerState = new Gauge({ name: GATEWAY_METRICS.breakerState, help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.', labelNames: ['variant'] as const, registers: [this.registry] });
+  readonly shadowRequests = new Counter({ name: GATEWAY_METRICS.shadowRequests, help: 'Shadow (mirrored) requests by variant and outcome (ok|error|dropped).', labelNames: ['variant', 'outcome'] as const, registers: [this.registry] });
+  readonly rateLimited = new Counter({ name: GATEWAY_METRICS.rateLimited, help: 'Requests refused by a per-key limit (requests|tokens|budget).', labelNames: ['key', 'limit'] as const, registers: [this.registry] });
+  readonly inFlight = new Gauge({ name: GATEWAY_METRICS.inFlight, help: 'Requests in flight.', registers: [this.registry] });
+  readonly configReload = new Gauge({ name: GATEWAY_METRICS.configReload, help: 'Unix time of the last successful config reload.', registers: [this.registry] });
+  // OpenTelemetry gen_ai semantic-convention style histograms (observed only with metrics.genAiSemconv).
+  readonly genAiTokenUsage = new Histogram({ name: 'gen_ai_client_token_usage', help: 'Tokens per operation (gen_ai semantic conventions).', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model', 'gen_ai_token_type'] as const, buckets: TOKEN_BUCKETS, registers: [this.registry] });
+  readonly genAiDuration = new Histogram({ name: 'gen_ai_client_operation_duration_seconds', help: 'Operation duration in seconds (gen_ai semantic conventions).', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+  readonly genAiTimeToFirstToken = new Histogram({ name: 'gen_ai_server_time_to_first_token_seconds', help: 'Time to first token in seconds (gen_ai semantic conventions).', labelNames: ['gen_ai_operation_name', 'gen_ai_request_model', 'gen_ai_response_model'] as const, buckets: LATENCY_BUCKETS, registers: [this.registry] });
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}
