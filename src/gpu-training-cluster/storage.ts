@@ -26,7 +26,7 @@ import {
   type TrainingStorageProps,
   type TrainingStorageReference,
 } from './storage-schema';
-import { POD_IDENTITY_SESSION_TAGS } from './teams';
+import { podIdentityRole } from '../core/iam/pod-identity-role';
 
 /** The Mountpoint CSI driver's node service account (fixed by the add-on; driver-level credentials). */
 export const MOUNTPOINT_CSI_NAMESPACE = 'kube-system';
@@ -145,7 +145,7 @@ export class TrainingStorage extends Construct {
     }
 
     if (p.mountpoint.enabled) {
-      const role = (this.mountpointRole = podIdentityRole(this, 'MountpointRole', cluster.clusterName, MOUNTPOINT_CSI_NAMESPACE, MOUNTPOINT_CSI_SERVICE_ACCOUNT));
+      const role = (this.mountpointRole = podIdentityRole(this, 'MountpointRole', { clusterName: cluster.clusterName, namespace: MOUNTPOINT_CSI_NAMESPACE, serviceAccount: MOUNTPOINT_CSI_SERVICE_ACCOUNT }));
       for (const statement of mountpointStatements(this.datasets, this.checkpoints, ctx.region)) role.addToPrincipalPolicy(statement);
       const association = new EksPodIdentityAssociation(this, 'MountpointPodIdentity', {
         clusterName: cluster.resource.name,
@@ -268,7 +268,7 @@ export class TrainingStorage extends Construct {
       }
 
       if (f.csiDriver.enabled) {
-        const role = (this.fsxCsiDriverRole = podIdentityRole(this, 'FsxCsiDriverRole', cluster.clusterName, FSX_CSI_NAMESPACE, FSX_CSI_SERVICE_ACCOUNT));
+        const role = (this.fsxCsiDriverRole = podIdentityRole(this, 'FsxCsiDriverRole', { clusterName: cluster.clusterName, namespace: FSX_CSI_NAMESPACE, serviceAccount: FSX_CSI_SERVICE_ACCOUNT }));
         const describe = new IamRolePolicy(this, 'FsxCsiDriverDescribePolicy', {
           name: 'fsx-csi-describe-file-systems',
           role: role.roleName,
@@ -325,30 +325,6 @@ function bucketReference(bucket: SecureBucket): BucketReference {
   return { bucketName: bucket.bucketName, bucketArn: bucket.bucketArn, keyArn: bucket.encryptionKey.keyArn };
 }
 
-/** A role only EKS Pod Identity may assume, and only for one cluster, namespace and service account. */
-function podIdentityRole(scope: Construct, id: string, clusterName: string, namespace: string, serviceAccount: string): Role {
-  const role = new Role(scope, id, {
-    assumedBy: ['pods.eks.amazonaws.com'],
-    trustActions: ['sts:AssumeRole', 'sts:TagSession'],
-    description: `${namespace}/${serviceAccount} of ${clusterName} through EKS Pod Identity`,
-  });
-  role.resource.assumeRolePolicy = renderPolicy([
-    {
-      sid: 'EksPodIdentity',
-      actions: ['sts:AssumeRole', 'sts:TagSession'],
-      principals: { Service: ['pods.eks.amazonaws.com'] },
-      resources: [],
-      conditions: {
-        StringEquals: {
-          [POD_IDENTITY_SESSION_TAGS.clusterName]: clusterName,
-          [POD_IDENTITY_SESSION_TAGS.namespace]: namespace,
-          [POD_IDENTITY_SESSION_TAGS.serviceAccount]: serviceAccount,
-        },
-      },
-    },
-  ]);
-  return role;
-}
 
 /** `kms:ViaService` S3 in the region and the S3 encryption context of one bucket (bucket key or object ARNs). */
 function viaS3(bucketArn: string, region: string): PolicyStatement['conditions'] {

@@ -1,13 +1,12 @@
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { Construct } from 'constructs';
-import { createHash } from 'node:crypto';
-import { stageChart } from './local-chart';
+import { packLocalChart, stageChart } from './local-chart';
 import { stringify } from 'yaml';
 import { GaiConfigError } from '../core/errors';
 import { parseProps } from '../core/props';
 import { AssetType, TerraformAsset } from '../core/tf';
 import type { LineageRecord, ModelVersion, RegistryClient } from '../model-registry/client/registry-client';
-import { CHART_HASH_ANNOTATION, GPU_TAINT, NODE_POOL_LABEL, toHelmTemplate, type KubernetesObject } from './node-pools';
+import { GPU_TAINT, NODE_POOL_LABEL, toHelmTemplate, type KubernetesObject } from './node-pools';
 import {
   HyperparameterSweepPropsSchema,
   imageDigestOf,
@@ -476,14 +475,7 @@ export function renderLocalChart(name: string, description: string, objects: rea
   objects.forEach((o, i) => {
     content[`templates/${String(i).padStart(4, '0')}-${o.kind.toLowerCase()}-${o.metadata.name}.yaml`] = toHelmTemplate(o as unknown as KubernetesObject);
   });
-  const hasher = createHash('sha256');
-  for (const path of Object.keys(content).sort()) hasher.update(`${path}\0${content[path]}\0`);
-  const hash = hasher.digest('hex');
-  const version = `0.0.0-sha256-${hash.slice(0, 16)}`;
-  const chart = stringify({ apiVersion: 'v2', name, description, type: 'application', version, annotations: { [CHART_HASH_ANNOTATION]: hash } });
-  const files: Record<string, string> = { 'Chart.yaml': chart };
-  for (const path of Object.keys(content).sort()) files[path] = content[path];
-  return { files, hash, version };
+  return packLocalChart(name, description, content);
 }
 
 

@@ -6,12 +6,13 @@ import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider
 import { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-quota-v1';
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { Construct } from 'constructs';
+import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
 import { GaiError } from '../core/errors';
 import type { Grant } from '../core/iam/grant';
 import type { FeatureStore } from '../feature-store/feature-store';
 import type { ModelRegistry } from '../model-registry/model-registry';
-import { renderPolicy } from '../core/iam/policy-statement';
-import { Role } from '../core/iam/role';
+import { podIdentityRole } from '../core/iam/pod-identity-role';
+import type { Role } from '../core/iam/role';
 import type { ClusterReference } from './cluster';
 import { parseTrainingTeamsProps, type TeamConfig, type TrainingTeamsProps } from './teams-schema';
 
@@ -24,12 +25,7 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 /** Where the EKS Pod Identity agent serves credentials (host network, every node; IPv4 clusters). */
 export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: '80' } as const;
 
-/** Session tags EKS Pod Identity sets when it assumes a role, used in the trust policy conditions. */
-export const POD_IDENTITY_SESSION_TAGS = {
-  clusterName: 'aws:RequestTag/eks-cluster-name',
-  namespace: 'aws:RequestTag/kubernetes-namespace',
-  serviceAccount: 'aws:RequestTag/kubernetes-service-account',
-} as const;
+export { POD_IDENTITY_SESSION_TAGS } from '../core/iam/pod-identity-role';
 
 /** Names of the NetworkPolicies in every team namespace. */
 export const TEAM_NETWORK_POLICIES = {
@@ -160,20 +156,8 @@ class TeamResources extends Construct {
     });
 
     const policy = (policyId: string, name: string, spec: NetworkPolicyV1Spec) => new NetworkPolicyV1(this, policyId, { provider, metadata: meta(name), spec });
-    policy('DefaultDeny', TEAM_NETWORK_POLICIES.defaultDeny, { podSelector: {}, policyTypes: ['Ingress', 'Egress'] });
-    policy('AllowDns', TEAM_NETWORK_POLICIES.dns, {
-      podSelector: {},
-      policyTypes: ['Egress'],
-      egress: [
-        {
-          to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } }],
-          ports: [
-            { port: '53', protocol: 'UDP' },
-            { port: '53', protocol: 'TCP' },
-          ],
-        },
-      ],
-    });
+    policy('DefaultDeny', TEAM_NETWORK_POLICIES.defaultDeny, DEFAULT_DENY_SPEC);
+    policy('AllowDns', TEAM_NETWORK_POLICIES.dns, DNS_EGRESS_SPEC);
     policy('AllowHttpsEgress', TEAM_NETWORK_POLICIES.https, {
       podSelector: {},
       policyTypes: ['Egress'],
@@ -200,26 +184,12 @@ class TeamResources extends Construct {
     });
 
     // IAM: a role only EKS Pod Identity may assume, and only for this cluster, namespace and service account.
-    const role = new Role(this, 'Role', {
-      assumedBy: ['pods.eks.amazonaws.com'],
-      trustActions: ['sts:AssumeRole', 'sts:TagSession'],
+    const role = podIdentityRole(this, 'Role', {
+      clusterName: props.cluster.clusterName,
+      namespace: t.name,
+      serviceAccount: props.serviceAccountName,
       description: `Training team ${t.name}: ${t.name}/${props.serviceAccountName} through EKS Pod Identity`,
     });
-    role.resource.assumeRolePolicy = renderPolicy([
-      {
-        sid: 'EksPodIdentity',
-        actions: ['sts:AssumeRole', 'sts:TagSession'],
-        principals: { Service: ['pods.eks.amazonaws.com'] },
-        resources: [],
-        conditions: {
-          StringEquals: {
-            [POD_IDENTITY_SESSION_TAGS.clusterName]: props.cluster.clusterName,
-            [POD_IDENTITY_SESSION_TAGS.namespace]: t.name,
-            [POD_IDENTITY_SESSION_TAGS.serviceAccount]: props.serviceAccountName,
-          },
-        },
-      },
-    ]);
 
     const grants: Grant[] = [];
     const store = props.featureStore;
