@@ -31,6 +31,7 @@ import { TrainingTeams } from '../../src/gpu-training-cluster/teams';
 import { TrainingVolumes } from '../../src/gpu-training-cluster/training-volumes';
 import { TEST_CLUSTER } from '../support/cluster-reference';
 import { byPath, only, platformStack, policy, resources, SETTINGS, synth, type TfJson } from '../support/synth';
+import { podIdentityTrustStatement } from '../support/pod-identity';
 
 const NAME = 'gai-test-training';
 const ADMIN = 'arn:aws:iam::111122223333:role/PlatformAdmin';
@@ -122,19 +123,7 @@ describe('TrainingStorage with Mountpoint only (default)', () => {
     });
     const trust = policy(byPath(j, 'aws_iam_role', 'Storage/MountpointRole/Resource').assume_role_policy).Statement;
     expect(trust).toEqual([
-      {
-        Sid: 'EksPodIdentity',
-        Effect: 'Allow',
-        Principal: { Service: 'pods.eks.amazonaws.com' },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Condition: {
-          StringEquals: {
-            'aws:RequestTag/eks-cluster-name': NAME,
-            'aws:RequestTag/kubernetes-namespace': 'kube-system',
-            'aws:RequestTag/kubernetes-service-account': 's3-csi-driver-sa',
-          },
-        },
-      },
+      podIdentityTrustStatement(NAME, 'kube-system', 's3-csi-driver-sa'),
     ]);
   });
 

@@ -35,6 +35,7 @@ import { ModelRegistry, REGISTRY_GRANT_KINDS } from '../../src/model-registry/mo
 import { GATEWAY_METRICS, VLLM_METRICS } from '../../src/monitoring-stack/metric-names';
 import { byPath, platformStack, policy, resources, SETTINGS, synth, type TfJson } from '../support/synth';
 import { TEST_CLUSTER } from '../support/cluster-reference';
+import { podIdentityTrustStatement } from '../support/pod-identity';
 
 const GATEWAY_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-gateway:sha256-0123456789abcdef';
 const FETCHER_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-model-fetcher:sha256-fedcba9876543210';
@@ -276,19 +277,7 @@ describe('InferenceService across stacks (registry in a data stack, service in a
     expect(assoc.service_account).toMatch(/kubernetes_service_account_v1\.Assistant_Variant-champion_ServiceAccount/);
     const role = byPath(json, 'aws_iam_role', 'Variant-champion/Role/Resource');
     expect(policy(role.assume_role_policy).Statement).toEqual([
-      {
-        Sid: 'EksPodIdentity',
-        Effect: 'Allow',
-        Principal: { Service: 'pods.eks.amazonaws.com' },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Condition: {
-          StringEquals: {
-            'aws:RequestTag/eks-cluster-name': TEST_CLUSTER.clusterName,
-            'aws:RequestTag/kubernetes-namespace': 'assistant',
-            'aws:RequestTag/kubernetes-service-account': 'assistant-champion',
-          },
-        },
-      },
+      podIdentityTrustStatement(TEST_CLUSTER.clusterName, 'assistant', 'assistant-champion'),
     ]);
     const inline = byPath(json, 'aws_iam_role_policy', 'Variant-champion/Role/Policy/Resource');
     const statements = policy(inline.policy).Statement;

@@ -27,6 +27,7 @@ import { byteSize, type MonitoringClusterProps } from '../../src/monitoring-stac
 import { platformRuleGroups } from '../../src/monitoring-stack/rules/platform-rules';
 import { TEST_CLUSTER } from '../support/cluster-reference';
 import { byPath, only, platformStack, policy, resources, SETTINGS, synth, type TfJson } from '../support/synth';
+import { podIdentityTrustStatement } from '../support/pod-identity';
 
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:gai-test-alerts';
@@ -124,19 +125,7 @@ describe('MonitoringCluster (SNS receiver, defaults)', () => {
     expect(assoc).toMatchObject({ cluster_name: TEST_CLUSTER.clusterName, namespace: 'monitoring', service_account: 'alertmanager', disable_session_tags: false });
     const role = byPath(json, 'aws_iam_role', 'Monitoring/AlertmanagerRole/Resource');
     expect(policy(role.assume_role_policy).Statement).toEqual([
-      {
-        Sid: 'EksPodIdentity',
-        Effect: 'Allow',
-        Principal: { Service: 'pods.eks.amazonaws.com' },
-        Action: ['sts:AssumeRole', 'sts:TagSession'],
-        Condition: {
-          StringEquals: {
-            'aws:RequestTag/eks-cluster-name': TEST_CLUSTER.clusterName,
-            'aws:RequestTag/kubernetes-namespace': 'monitoring',
-            'aws:RequestTag/kubernetes-service-account': 'alertmanager',
-          },
-        },
-      },
+      podIdentityTrustStatement(TEST_CLUSTER.clusterName, 'monitoring', 'alertmanager'),
     ]);
     const inline = resources(json, 'aws_iam_role_policy');
     expect(inline).toHaveLength(1);
