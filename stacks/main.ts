@@ -10,7 +10,7 @@
  * - `observability`: alarms on the data services, the alert topic, the GPU budget, the drift analysis
  *   of the assistant's logs, and kube-prometheus-stack with the platform's rules and dashboards.
  * Dependency order (also in `cdktf.out/manifest.json`): foundation; data → cluster → addons →
- * workloads; addons → observability.
+ * workloads; addons → observability (which also reads foundation and data for the alarms).
  */
 import {
   App,
@@ -83,7 +83,7 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
   const cluster = buildClusterStack(app, data);
   const addons = buildAddonsStack(app, cluster);
   buildWorkloadsStack(app, cluster, data, addons);
-  buildObservabilityStack(app, data, cluster, addons);
+  buildObservabilityStack(app, data, cluster, addons, [digest]);
 
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
@@ -256,11 +256,11 @@ function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, a
  * kube-prometheus-stack with the platform's alert rules and dashboards (after the add-ons, whose
  * Prometheus CRDs it uses).
  */
-function buildObservabilityStack(app: App, data: DataLayer, cluster: ClusterLayer, addons: PlatformStack): PlatformStack {
+function buildObservabilityStack(app: App, data: DataLayer, cluster: ClusterLayer, addons: PlatformStack, foundation: readonly NodeFunction[]): PlatformStack {
   const stack = new PlatformStack(app, 'observability', { settings: REFERENCE_SETTINGS });
   stack.addDependency(addons);
   const alarms = new PlatformAlarms(stack, 'Alarms', {
-    watch: [data.features, data.registry],
+    watch: [data.features, data.registry, ...foundation],
     alertEmails: ['ml-platform-oncall@example.com'],
     gpuBudget: { monthlyLimitUsd: 20_000, nodePoolNames: ['gpu-a10g', 'gpu-l40s'] },
   });

@@ -37,7 +37,7 @@ describe('reference deployment (stacks/main.ts)', () => {
       cluster: ['data'],
       addons: ['cluster'],
       workloads: ['addons', 'cluster', 'data'],
-      observability: ['addons', 'cluster', 'data'],
+      observability: ['addons', 'cluster', 'data', 'foundation'],
     });
   });
 
@@ -53,7 +53,10 @@ describe('reference deployment (stacks/main.ts)', () => {
     // The cluster's Karpenter pools arrive through the generated chart; teams get GPU quotas.
     const quotas = Object.values(json.workloads.resource.kubernetes_resource_quota_v1 as Record<string, { spec: { hard: Record<string, string> } }>).map((q) => q.spec.hard['requests.nvidia.com/gpu']);
     expect(quotas.sort()).toEqual(['16', '8']);
-    expect(Object.keys(json.observability.resource.aws_cloudwatch_metric_alarm).length).toBeGreaterThan(10);
+    // Every Lambda of the platform has error and throttle alarms.
+    const functions = ['foundation', 'data', 'observability'].reduce((n, name) => n + Object.keys(json[name].resource.aws_lambda_function ?? {}).length, 0);
+    const lambdaAlarms = Object.values(json.observability.resource.aws_cloudwatch_metric_alarm as Record<string, { namespace?: string }>).filter((a) => a.namespace === 'AWS/Lambda');
+    expect(lambdaAlarms).toHaveLength(2 * functions);
     expect(Object.keys(json.observability.resource.aws_budgets_budget)).toHaveLength(1);
     // Monitoring: kube-prometheus-stack and the rules chart, the drift analysis on a schedule.
     const charts = Object.values(json.observability.resource.helm_release as Record<string, { chart: string }>).map((r) => r.chart);
@@ -117,7 +120,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     ]) {
       expect(Object.keys(stackJson.resource[type] ?? {}).length, type).toBeGreaterThan(0);
     }
-    expect(Object.keys(stackJson.output)).toEqual(['dataset_versions_table', 'datasets_bucket', 'object_digest_function', 'object_digest_image']);
+    expect(ownOutputs(stackJson)).toEqual(['dataset_versions_table', 'datasets_bucket', 'object_digest_function', 'object_digest_image']);
     expect(stackJson['//'].gaiops).toEqual({ platform: 'gai', environment: 'dev', ephemeral: true });
   });
 
