@@ -2,6 +2,8 @@
  * Renders props tables from the zod schemas, so the documented defaults are the code's defaults.
  * `npm run docs` rewrites the marked blocks in the READMEs; a test fails when they are stale.
  */
+import { DataScientistSchema, MlEngineerSchema, PlainPersonaSchema, TeamAccessPropsSchema } from '../src/platform/team-access-schema';
+import { TeamRbacPropsSchema } from '../src/platform/team-rbac';
 import { PlatformAlarmsPropsSchema } from '../src/monitoring-stack/platform-alarms';
 import { DriftDetectorPropsSchema } from '../src/monitoring-stack/drift-detector';
 import { MonitoringClusterPropsSchema } from '../src/monitoring-stack/monitoring-cluster-schema';
@@ -75,6 +77,11 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/monitoring-stack/README.md', name: 'DriftDetector', schema: DriftDetectorPropsSchema },
   { file: 'src/monitoring-stack/README.md', name: 'MonitoringCluster', schema: MonitoringClusterPropsSchema },
   { file: 'src/monitoring-stack/README.md', name: 'PlatformRulesOptions', schema: PlatformRulesOptionsSchema },
+  { file: 'src/platform/README.md', name: 'TeamAccess', schema: TeamAccessPropsSchema },
+  { file: 'src/platform/README.md', name: 'DataScientistPersona', schema: DataScientistSchema },
+  { file: 'src/platform/README.md', name: 'MlEngineerPersona', schema: MlEngineerSchema },
+  { file: 'src/platform/README.md', name: 'Persona', schema: PlainPersonaSchema },
+  { file: 'src/platform/README.md', name: 'TeamRbac', schema: TeamRbacPropsSchema },
   { file: 'src/inference-service/README.md', name: 'InferenceService', schema: InferenceServicePropsSchema },
   { file: 'src/inference-service/README.md', name: 'InferenceVariant', schema: InferenceVariantSchema },
   { file: 'src/inference-service/README.md', name: 'InferenceServer', schema: InferenceServerSchema },

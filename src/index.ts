@@ -225,3 +225,7 @@ export { DriftDetector, DriftDetectorPropsSchema, type DriftDetectorProps } from
 export { DriftConfigSchema, DRIFT_ENV, type DriftConfig, type DriftConfigInput } from './monitoring-stack/drift-config';
 export { createGateway, startGateway, type Gateway, type GatewayOptions, type GatewayServer, type GatewayServerOptions } from './inference-service/runtime/gateway/gateway';
 export { hashApiKey } from './inference-service/runtime/gateway/key-ring';
+export { TeamAccess, PersonaRole, EKS_ACCESS_POLICIES, type PersonaAccess, type EksAccessGrant, type EksAccessLevel } from './platform/team-access';
+export { TeamAccessPropsSchema, PERSONAS, personaGroup, type Persona, type TeamAccessProps } from './platform/team-access-schema';
+export { TeamRbac, TeamRbacPropsSchema, TEAM_RBAC_ROLES, type TeamRbacProps, type RbacRule } from './platform/team-rbac';
+export { podIdentityRole, POD_IDENTITY_SESSION_TAGS, type PodIdentityRoleOptions } from './core/iam/pod-identity-role';

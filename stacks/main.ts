@@ -12,6 +12,7 @@
  * Dependency order (also in `cdktf.out/manifest.json`): foundation; data → cluster → addons →
  * workloads; addons → observability (which also reads foundation and data for the alarms).
  */
+import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import {
   App,
   ClusterAddons,
@@ -25,6 +26,8 @@ import {
   TrainingStorage,
   TrainingTeams,
   TrainingVolumes,
+  TeamAccess,
+  TeamRbac,
   type ClusterReference,
   ContainerImage,
   GpuTrainingCluster,
@@ -82,8 +85,9 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
   const data = buildDataStack(app);
   const cluster = buildClusterStack(app, data);
   const addons = buildAddonsStack(app, cluster);
-  buildWorkloadsStack(app, cluster, data, addons);
-  buildObservabilityStack(app, data, cluster, addons, [digest]);
+  const workloads = buildWorkloadsStack(app, cluster, data, addons);
+  const observability = buildObservabilityStack(app, data, cluster, addons, [digest]);
+  buildAccessStack(app, data, cluster, workloads, observability.alarms);
 
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
@@ -203,7 +207,13 @@ export const REFERENCE_TEAMS = [
  * namespaces with GPU quotas and Pod Identity roles, training volumes. Applied after the add-ons
  * (explicit stack dependency: the NodePool CRDs come from the Karpenter chart).
  */
-function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, addons: PlatformStack): PlatformStack {
+interface WorkloadsLayer {
+  readonly stack: PlatformStack;
+  readonly teams: TrainingTeams;
+  readonly kubernetes: KubernetesProvider;
+}
+
+function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, addons: PlatformStack): WorkloadsLayer {
   const stack = new PlatformStack(app, 'workloads', { settings: REFERENCE_SETTINGS });
   stack.addDependency(addons);
   const { kubernetes, helm } = ClusterProviders.configure(stack, cluster.reference);
@@ -247,7 +257,7 @@ function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, a
   new TerraformOutput(stack, 'node_pools', { value: pools.poolNames });
   new TerraformOutput(stack, 'assistant_namespace', { value: assistant.namespace.metadata.name });
   new TerraformOutput(stack, 'team_roles', { value: teams.teams.map((t) => t.role.roleArn) });
-  return stack;
+  return { stack, teams, kubernetes };
 }
 
 /**
@@ -256,7 +266,13 @@ function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, a
  * kube-prometheus-stack with the platform's alert rules and dashboards (after the add-ons, whose
  * Prometheus CRDs it uses).
  */
-function buildObservabilityStack(app: App, data: DataLayer, cluster: ClusterLayer, addons: PlatformStack, foundation: readonly NodeFunction[]): PlatformStack {
+function buildObservabilityStack(
+  app: App,
+  data: DataLayer,
+  cluster: ClusterLayer,
+  addons: PlatformStack,
+  foundation: readonly NodeFunction[],
+): { stack: PlatformStack; alarms: PlatformAlarms } {
   const stack = new PlatformStack(app, 'observability', { settings: REFERENCE_SETTINGS });
   stack.addDependency(addons);
   const alarms = new PlatformAlarms(stack, 'Alarms', {
@@ -295,6 +311,32 @@ function buildObservabilityStack(app: App, data: DataLayer, cluster: ClusterLaye
   new TerraformOutput(stack, 'alert_topic', { value: alarms.topic.topicArn });
   new TerraformOutput(stack, 'prediction_logs_bucket', { value: logs.bucketName });
   new TerraformOutput(stack, 'drift_reports_bucket', { value: drift.reportBucket.bucketName });
+  return { stack, alarms };
+}
+
+/** SSO (IAM Identity Center) SAML provider of the reference organization (replace with your own). */
+export const REFERENCE_SAML_PROVIDER_ARN = 'arn:aws:iam::111122223333:saml-provider/IdentityCenter';
+
+/**
+ * Layer 5: the team's access — one least-privilege role per persona (data scientists, ML engineers,
+ * MLOps engineers, domain experts, auditors) reached through SSO, EKS access entries scoped to the
+ * team, inference, add-on and monitoring namespaces, and the extra RBAC in the workloads stack.
+ */
+function buildAccessStack(app: App, data: DataLayer, cluster: ClusterLayer, workloads: WorkloadsLayer, alarms: PlatformAlarms): PlatformStack {
+  const stack = new PlatformStack(app, 'access', { settings: REFERENCE_SETTINGS });
+  const access = new TeamAccess(stack, 'TeamAccess', {
+    cluster: cluster.reference,
+    featureStore: data.features,
+    modelRegistry: data.registry,
+    teams: workloads.teams,
+    alarms,
+    inferenceNamespaces: ['assistant'],
+    saml: { providerArn: REFERENCE_SAML_PROVIDER_ARN },
+  });
+  new TeamRbac(workloads.stack, 'TeamRbac', { access, kubernetesProvider: workloads.kubernetes });
+  for (const persona of Object.values(access.personas)) {
+    if (persona) new TerraformOutput(stack, `${persona.persona.replace(/-/g, '_')}_role`, { value: persona.role.roleArn });
+  }
   return stack;
 }
 

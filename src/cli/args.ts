@@ -15,7 +15,7 @@ export interface CliIo {
 export const EXIT = {
   /** Success (validate: no unsuppressed error findings). */
   OK: 0,
-  /** validate: unsuppressed error findings; synth: the app wrote no manifest (its own failures pass their code through). */
+  /** validate: unsuppressed error findings; synth: the app wrote no manifest (its own failures pass their code through); dev: could not start or stop cleanly. */
   FAILED: 1,
   /** Usage error, or input that cannot be read. */
   USAGE: 2,
@@ -25,6 +25,7 @@ export const EXIT_CODES_HELP = `Exit codes:
   0  success (validate: no unsuppressed error findings; warnings never fail)
   1  validate: unsuppressed error findings
      synth: the app exited 0 but wrote no new <dir>/manifest.json
+     dev: the playground could not start (port in use, an embedded service failed) or stop cleanly
   2  usage error (unknown command or option, missing value) or unreadable input
      (no app command, missing or invalid manifest.json / cdk.tf.json / cdktf.json)
   n  synth: the app's own non-zero exit code, passed through (128+s when killed by signal s)`;

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { EXIT, EXIT_CODES_HELP, UsageError, type CliIo } from './args';
+import { DEV_HELP, devCommand } from './commands/dev';
 import { SYNTH_HELP, synthCommand } from './commands/synth';
 import { VALIDATE_HELP, validateCommand } from './commands/validate';
 
@@ -18,6 +19,7 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   synth: { summary: 'run the cdktf app, writing cdktf.out/ (manifest + stacks)', help: SYNTH_HELP, run: synthCommand },
   validate: { summary: 'check synthesized stacks against the gaiops policy rules', help: VALIDATE_HELP, run: validateCommand },
+  dev: { summary: 'run the local playground (registry, features, gateway) on 127.0.0.1', help: DEV_HELP, run: (argv, io) => devCommand(argv, io) },
 };
 
 export const MAIN_HELP = `Usage: gaiops <command> [options]

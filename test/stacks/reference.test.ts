@@ -13,7 +13,7 @@ describe('reference deployment (stacks/main.ts)', () => {
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
   const stackJson = JSON.parse(readFileSync(join(outdir, 'stacks/foundation/cdk.tf.json'), 'utf8'));
 
-  const STACKS = ['addons', 'cluster', 'data', 'foundation', 'observability', 'workloads'];
+  const STACKS = ['access', 'addons', 'cluster', 'data', 'foundation', 'observability', 'workloads'];
   const json = Object.fromEntries(STACKS.map((name) => [name, JSON.parse(readFileSync(join(outdir, `stacks/${name}/cdk.tf.json`), 'utf8'))]));
   const dataJson = json.data;
   const clusterJson = json.cluster;
@@ -38,11 +38,12 @@ describe('reference deployment (stacks/main.ts)', () => {
       addons: ['cluster'],
       workloads: ['addons', 'cluster', 'data'],
       observability: ['addons', 'cluster', 'data', 'foundation'],
+      access: ['cluster', 'data', 'observability'],
     });
   });
 
   it('keeps each layer to its providers: AWS only below the add-ons, Helm add-ons in addons, Kubernetes objects in workloads', () => {
-    for (const name of ['foundation', 'data', 'cluster']) {
+    for (const name of ['foundation', 'data', 'cluster', 'access']) {
       expect(types(json[name]).filter((t) => !t.startsWith('aws_') && t !== 'terraform_data'), name).toEqual([]);
     }
     expect(types(json.addons)).toEqual(['helm_release']);
@@ -64,6 +65,20 @@ describe('reference deployment (stacks/main.ts)', () => {
     expect(Object.values(json.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(1 hour)']);
     const driftFn = Object.values(json.observability.resource.aws_lambda_function as Record<string, { environment: { variables: Record<string, string> } }>)[0];
     expect(JSON.parse(driftFn.environment.variables.DRIFT_CONFIG)).toMatchObject({ model: 'assistant-llm', abTest: { variantColumn: 'variant' } });
+  });
+
+  it('gives each persona one SSO-federated role with scoped EKS access', () => {
+    const roles = Object.values(json.access.resource.aws_iam_role as Record<string, { assume_role_policy: string }>);
+    expect(roles).toHaveLength(5);
+    for (const role of roles) {
+      const trust = JSON.parse(role.assume_role_policy).Statement;
+      expect(trust).toContainEqual(expect.objectContaining({ Action: 'sts:AssumeRoleWithSAML', Principal: { Federated: expect.stringContaining('saml-provider/IdentityCenter') } }));
+    }
+    const entries = Object.values(json.access.resource.aws_eks_access_entry as Record<string, { kubernetes_groups: string[] }>).map((e) => e.kubernetes_groups).flat().sort();
+    expect(entries).toEqual(['gaiops:auditor', 'gaiops:data-scientist', 'gaiops:domain-expert', 'gaiops:ml-engineer', 'gaiops:mlops-engineer']);
+    const scopes = Object.values(json.access.resource.aws_eks_access_policy_association as Record<string, { policy_arn: string }>).map((a) => a.policy_arn);
+    expect(scopes.some((arn) => arn.endsWith('AmazonEKSClusterAdminPolicy'))).toBe(false);
+    expect(Object.keys(json.workloads.resource.kubernetes_role_binding_v1 ?? {}).length).toBeGreaterThan(0);
   });
 
   it('serves the assistant: two vLLM variants (90/10) behind the gateway, images from the gaiops runtimes', () => {

@@ -59,19 +59,7 @@ export async function serveHttp(app: HttpApp, options: ServeHttpOptions): Promis
   if (!Number.isInteger(bodyLimit) || bodyLimit < 0) throw new Error(`invalid bodyLimitBytes ${String(bodyLimit)}`);
 
   let closing = false;
-  const server = createServer((req, res) => {
-    handleNodeRequest(app, req, res, bodyLimit, () => closing).catch((error: unknown) => {
-      // handleNodeRequest already maps errors; this only guards against bugs in the adapter.
-      app.logger.error('http adapter failure', { error: describeError(error) });
-      if (!res.headersSent) {
-        res.statusCode = 500;
-        res.setHeader('content-type', 'application/json; charset=utf-8');
-        res.end(JSON.stringify({ error: { code: 'internal_error', message: 'internal server error' } }));
-      } else {
-        res.destroy();
-      }
-    });
-  });
+  const server = createServer(nodeRequestListener(app, { bodyLimitBytes: bodyLimit, isClosing: () => closing }));
   server.keepAliveTimeout = keepAliveTimeoutMs;
   server.headersTimeout = Math.max(server.headersTimeout, keepAliveTimeoutMs + 1_000);
 
@@ -109,17 +97,67 @@ export async function serveHttp(app: HttpApp, options: ServeHttpOptions): Promis
   };
 }
 
+export interface NodeRequestListenerOptions {
+  /** Largest accepted request body (413 `payload_too_large` beyond). Default 1 MiB. */
+  readonly bodyLimitBytes?: number;
+  /** Prefix removed from the path before routing (an app mounted under a path). Default none. */
+  readonly stripPrefix?: string;
+  /**
+   * The transport-authenticated caller handed to the app as `principal`; throwing
+   * {@link PrincipalRejected} answers 403 `permission_denied`. Default none.
+   */
+  readonly principal?: (headers: Readonly<Record<string, string>>) => string | undefined;
+  /** True while the server shuts down: responses then close their connection. Default never. */
+  readonly isClosing?: () => boolean;
+}
+
+/** Thrown by `NodeRequestListenerOptions.principal` when the presented identity is unusable. */
+export class PrincipalRejected extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PrincipalRejected';
+  }
+}
+
+/**
+ * A `node:http` request listener serving `app` — what `serveHttp` runs, also mountable on a server
+ * that serves other things (the `gaiops dev` playground): request id from a well-formed
+ * `x-request-id` (else a new UUID, echoed on every response), the body read up to the limit (413
+ * beyond, connection closed), then `HttpApp.handle`.
+ */
+export function nodeRequestListener(app: HttpApp, options: NodeRequestListenerOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+  const prefix = (options.stripPrefix ?? '').replace(/\/+$/, '');
+  const isClosing = options.isClosing ?? (() => false);
+  return (req, res) => {
+    handleNodeRequest(app, req, res, bodyLimit, prefix, options.principal, isClosing).catch((error: unknown) => {
+      // handleNodeRequest already maps errors; this only guards against bugs in the adapter.
+      app.logger.error('http adapter failure', { error: describeError(error) });
+      if (!res.headersSent) {
+        res.statusCode = 500;
+        res.setHeader('content-type', 'application/json; charset=utf-8');
+        res.end(JSON.stringify({ error: { code: 'internal_error', message: 'internal server error' } }));
+      } else {
+        res.destroy();
+      }
+    });
+  };
+}
+
 async function handleNodeRequest(
   app: HttpApp,
   req: IncomingMessage,
   res: ServerResponse,
   bodyLimit: number,
+  prefix: string,
+  principalOf: NodeRequestListenerOptions['principal'],
   isClosing: () => boolean,
 ): Promise<void> {
   const requestId = sanitizeRequestId(firstHeader(req.headers['x-request-id'])) ?? randomUUID();
   const url = req.url ?? '/';
   const queryStart = url.indexOf('?');
-  const path = queryStart === -1 ? url : url.slice(0, queryStart);
+  let path = queryStart === -1 ? url : url.slice(0, queryStart);
+  if (prefix !== '' && (path === prefix || path.startsWith(`${prefix}/`))) path = path.slice(prefix.length) || '/';
   const rawQuery = queryStart === -1 ? '' : url.slice(queryStart + 1);
 
   const body = await readBody(req, bodyLimit);
@@ -135,6 +173,14 @@ async function handleNodeRequest(
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
+  let principal: string | undefined;
+  try {
+    principal = principalOf?.(headers);
+  } catch (error) {
+    if (!(error instanceof PrincipalRejected)) throw error;
+    sendResponse(res, requestId, errorBody(403, 'permission_denied', error.message), isClosing());
+    return;
+  }
   const response = await app.handle({
     method: req.method ?? 'GET',
     path,
@@ -142,8 +188,17 @@ async function handleNodeRequest(
     headers,
     rawBody: body.length === 0 ? undefined : body.toString('utf8'),
     requestId,
+    ...(principal !== undefined ? { principal } : {}),
   });
   sendResponse(res, requestId, response, isClosing());
+}
+
+function errorBody(status: number, code: string, message: string): SerializedHttpResponse {
+  return {
+    status,
+    headers: { 'content-type': 'application/json; charset=utf-8', 'x-content-type-options': 'nosniff' },
+    body: JSON.stringify({ error: { code, message } }),
+  };
 }
 
 function payloadTooLarge(limit: number): SerializedHttpResponse {
