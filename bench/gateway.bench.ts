@@ -15,7 +15,10 @@
  * the load generator and upstream to CPU 0, so both proxies get the same single core.
  * Prints requests/s, p50, p99 and the gateway/nginx ratios. No thresholds: it prints numbers.
  *
- * Usage: tsx bench/gateway.bench.ts [--seconds 4] [--rounds 3] [--connections 64]
+ * Usage: tsx bench/gateway.bench.ts [--seconds 4] [--rounds 3] [--connections 64] [--baseline <gateway.ts>]
+ * `--baseline` adds a target `gateway-baseline`: the gateway module at that path (e.g. `gateway.ts` of
+ * another checkout, `git archive HEAD src | tar -x -C /tmp/before`), interleaved with the others, for
+ * before/after comparisons under the same machine load.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -48,7 +51,9 @@ async function childUpstream(): Promise<void> {
   process.stdout.write(`${READY}${upstream.url}\n`);
 }
 
-async function childGateway(upstreamUrl: string): Promise<void> {
+async function childGateway(upstreamUrl: string, modulePath?: string): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const start: typeof startGateway = modulePath ? (require(modulePath) as { startGateway: typeof startGateway }).startGateway : startGateway;
   const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   writeFileSync(
     join(dir, 'gateway.json'),
@@ -63,7 +68,7 @@ async function childGateway(upstreamUrl: string): Promise<void> {
   );
   writeFileSync(join(dir, 'keys.json'), JSON.stringify({ keys: [{ alias: 'bench', sha256: hashApiKey(API_KEY), requestsPerMinute: 1e9, tokensPerMinute: 1e12 }] }));
   const discarded = new Writable({ write: (_c, _e, cb) => cb() });
-  const gw = await startGateway({ configPath: join(dir, 'gateway.json'), keysPath: join(dir, 'keys.json'), accessLog: discarded, upstreamConnections: 64 });
+  const gw = await start({ configPath: join(dir, 'gateway.json'), keysPath: join(dir, 'keys.json'), accessLog: discarded, upstreamConnections: 64 });
   process.stdout.write(`${READY}${gw.url}\n`);
 }
 
@@ -255,7 +260,7 @@ function medianResult(results: readonly Result[]): Result {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, connections: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string', default: '4' }, connections: { type: 'string', default: '64' }, rounds: { type: 'string', default: '3' }, baseline: { type: 'string' } } });
   const seconds = Number(values.seconds);
   const rounds = Number(values.rounds);
   const connections = Number(values.connections);
@@ -275,6 +280,8 @@ async function main(): Promise<void> {
     children.push(gateway.child);
     const floor = await spawnChild(['--minimal-proxy', upstream.url], 1);
     children.push(floor.child);
+    const baseline = values.baseline ? await spawnChild(['--gateway', upstream.url, values.baseline], 1) : undefined;
+    if (baseline) children.push(baseline.child);
     if (existsSync(NGINX)) {
       const version = spawnSync(NGINX, ['-v'], { encoding: 'utf8' }).stderr.trim();
       console.log(`nginx: ${version} (1 worker, upstream keepalive 64, proxy_buffering off)`);
@@ -286,6 +293,7 @@ async function main(): Promise<void> {
       { name: 'direct', url: upstream.url, gateway: false, pid: upstream.child.pid },
       ...(nginx ? [{ name: 'nginx', url: nginx.url, gateway: false, pid: nginx.pid }] : []),
       { name: 'gateway', url: gateway.url, gateway: true, pid: gateway.child.pid },
+      ...(baseline ? [{ name: 'gateway-baseline', url: baseline.url, gateway: true, pid: baseline.child.pid }] : []),
       { name: 'node-floor', url: floor.url, gateway: false, pid: floor.child.pid },
     ];
     const rows: Array<{ mode: string; target: string; r: Result }> = [];
@@ -324,9 +332,9 @@ async function main(): Promise<void> {
   }
 }
 
-const [mode, arg] = process.argv.slice(2);
+const [mode, arg, arg2] = process.argv.slice(2);
 if (mode === '--upstream') void childUpstream();
-else if (mode === '--gateway') void childGateway(arg);
+else if (mode === '--gateway') void childGateway(arg, arg2);
 else if (mode === '--minimal-proxy') void childMinimalProxy(arg);
 else
   main().then(

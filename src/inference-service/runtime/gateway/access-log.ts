@@ -47,12 +47,13 @@ export interface AccessLogEntry {
 export class AccessLogWriter {
   private pending: string[] = [];
   private scheduled: NodeJS.Immediate | undefined;
+  private readonly clock = new IsoClock();
 
   constructor(private readonly out: Writable | undefined) {}
 
   write(entry: AccessLogEntry): void {
     if (!this.out) return;
-    this.pending.push(JSON.stringify({ level: 'INFO', message: 'access', timestamp: new Date().toISOString(), service: 'inference-gateway', ...entry }));
+    this.pending.push(formatAccessLine(entry, this.clock.now()));
     this.scheduled ??= setImmediate(() => this.flush());
   }
 
@@ -64,4 +65,47 @@ export class AccessLogWriter {
     this.pending = [];
     this.out.write(text);
   }
+}
+
+/** `new Date().toISOString()`, formatted at most once per millisecond. */
+export class IsoClock {
+  private ms = Number.NaN;
+  private iso = '';
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  now(): string {
+    const ms = this.clock();
+    if (ms !== this.ms) {
+      this.ms = ms;
+      this.iso = new Date(ms).toISOString();
+    }
+    return this.iso;
+  }
+}
+
+/**
+ * One access-log line: the same text as
+ * `JSON.stringify({ level: 'INFO', message: 'access', timestamp, service: 'inference-gateway', ...entry })`
+ * for an entry with the fields in `AccessLogEntry` order, built by concatenation (no intermediate
+ * object, only the string values go through `JSON.stringify`). Hot path: one call per request.
+ */
+export function formatAccessLine(e: AccessLogEntry, timestamp: string): string {
+  let line =
+    `{"level":"INFO","message":"access","timestamp":"${timestamp}","service":"inference-gateway","requestId":${str(e.requestId)}` +
+    `,"keyAlias":${str(e.keyAlias)},"team":${str(e.team)},"variant":${str(e.variant)},"model":${str(e.model)},"route":${str(e.route)}` +
+    `,"status":${num(e.status)},"errorCode":${str(e.errorCode)},"stream":${e.stream ? 'true' : 'false'},"attempts":${num(e.attempts)}` +
+    `,"latencyMs":${num(e.latencyMs)},"ttftMs":${num(e.ttftMs)},"usageInput":${num(e.usageInput)},"usageOutput":${num(e.usageOutput)}` +
+    `,"costUsd":${num(e.costUsd)},"userHash":${str(e.userHash)}`;
+  if (e.prompt !== undefined) line += `,"prompt":${str(e.prompt)}`;
+  if (e.completion !== undefined) line += `,"completion":${str(e.completion)}`;
+  return `${line}}`;
+}
+
+function str(value: string | null): string {
+  return value === null ? 'null' : JSON.stringify(value);
+}
+
+function num(value: number | null): string {
+  return value !== null && Number.isFinite(value) ? String(value) : 'null';
 }

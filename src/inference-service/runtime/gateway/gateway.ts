@@ -24,9 +24,11 @@ import { JsonUsageScanner } from './json-usage-scanner';
 import { KeyLimits } from './key-limits';
 import { KeyRing } from './key-ring';
 import { redactPii } from './pii-redaction';
+import { RequestAbort } from './request-abort';
 import { type GatewayRoute, type ValidatedRequestBody, validateRequestBody } from './request-schemas';
 import { SseUsageFilter } from './sse-usage-filter';
-import { stickyHash } from './sticky-hash';
+import { StickyHashCache, stickyHash } from './sticky-hash';
+import { type ExchangeSink, UpstreamExchange } from './upstream-exchange';
 import type { TokenUsage } from './usage';
 import { planAttempts, shadowVariants } from './variant-router';
 import { WatchedJsonFile } from './watched-json-file';
@@ -208,6 +210,7 @@ class GatewayCore implements Gateway {
   private currentConfig: GatewayConfig | undefined;
   private keyRing: KeyRing | undefined;
   private readonly limits = new KeyLimits();
+  private readonly userHashes = new StickyHashCache();
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly pools = new Map<string, Pool>();
   private inFlight = 0;
@@ -224,6 +227,7 @@ class GatewayCore implements Gateway {
     this.now = options.now ?? Date.now;
     this.maxShadow = options.maxShadowConcurrency ?? 32;
     this.connections = options.upstreamConnections ?? 128;
+    this.metrics.readInFlightFrom(() => this.inFlight);
     this.configFile = new WatchedJsonFile({
       path: options.configPath,
       pollIntervalMs: options.pollIntervalMs,
@@ -368,8 +372,7 @@ class GatewayCore implements Gateway {
       done: false,
     };
     this.inFlight += 1;
-    this.metrics.inFlight.inc();
-    res.once('close', () => this.finishRecord(record));
+    res.on('close', () => this.finishRecord(record)); // 'close' is emitted once
     try {
       if (isModels) await this.handleModels(req, res, record, path);
       else await this.handleApi(req, res, record, apiRoute);
@@ -488,7 +491,7 @@ class GatewayCore implements Gateway {
     this.admit(key, record);
 
     const user = typeof body.user === 'string' && body.user !== '' ? body.user : firstHeader(req.headers[config.routing.userHeader]);
-    const sticky = stickyHash(user ?? `${key.alias}:${record.requestId}:${this.random()}`);
+    const sticky = user !== undefined ? this.userHashes.get(user) : stickyHash(`${key.alias}:${record.requestId}:${this.random()}`);
     if (user !== undefined) record.userHash = sticky.hex;
     if (config.logging.prompts === 'redacted') record.prompt = redactPii(promptText(route, body)).slice(0, PROMPT_LOG_CHARS);
 
@@ -508,7 +511,7 @@ class GatewayCore implements Gateway {
     plan: readonly GatewayVariant[],
   ): Promise<void> {
     const stripUsage = record.stream && body.stream_options?.include_usage !== true;
-    const abort = new AbortController();
+    const abort = new RequestAbort();
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -517,10 +520,10 @@ class GatewayCore implements Gateway {
     const onClientGone = (): void => {
       if (!res.writableFinished) abort.abort(new Error('client closed the connection'));
     };
-    res.once('close', onClientGone);
-    req.once('error', onClientGone);
+    res.on('close', onClientGone);
+    req.on('error', onClientGone);
     try {
-      let held: { variant: GatewayVariant; response: Dispatcher.ResponseData } | undefined;
+      let held: { variant: GatewayVariant; exchange: UpstreamExchange } | undefined;
       let lastFailure: 'connect' | 'breaker_open' | undefined;
       let retries = 0;
       let previous: GatewayVariant | undefined;
@@ -539,12 +542,12 @@ class GatewayCore implements Gateway {
           retries += 1;
           this.metrics.retries.inc({ variant: previous.name });
           if (held) {
-            discard(held.response.body);
+            held.exchange.discard();
             held = undefined;
           }
           const backoff = this.random() * config.resilience.retryBackoffMs * 2 ** (retries - 1);
-          if (backoff > 0) await sleep(backoff, abort.signal);
-          if (abort.signal.aborted) {
+          if (backoff > 0) await sleep(backoff, abort);
+          if (abort.aborted) {
             breaker?.onAbandon();
             if (timedOut) throw upstreamTimeout(config);
             record.status = 499;
@@ -557,9 +560,9 @@ class GatewayCore implements Gateway {
         record.variant = variant;
         const upstreamBody = JSON.stringify(upstreamPayload(body, variant, record.stream && stripUsage));
         const pool = this.pool(variant);
-        let response: Dispatcher.ResponseData;
-        try {
-          response = await pool.request({
+        const exchange = new UpstreamExchange(abort);
+        pool.dispatch(
+          {
             path: upstreamPath(variant, route),
             method: 'POST',
             headers: {
@@ -568,17 +571,20 @@ class GatewayCore implements Gateway {
               'x-request-id': record.requestId,
             },
             body: upstreamBody,
-            signal: abort.signal,
             headersTimeout: config.resilience.requestTimeoutMs + 1000,
             bodyTimeout: config.resilience.requestTimeoutMs + 1000,
-          });
+          },
+          exchange as unknown as Dispatcher.DispatchHandler,
+        );
+        try {
+          await exchange.head;
         } catch (error) {
           if (timedOut) {
             breaker?.onFailure(this.now());
             this.metrics.upstreamErrors.inc({ variant: variant.name, reason: 'timeout' });
             throw upstreamTimeout(config);
           }
-          if (abort.signal.aborted) {
+          if (abort.aborted) {
             breaker?.onAbandon();
             record.status = 499;
             record.errorCode = 'client_closed_request';
@@ -590,24 +596,24 @@ class GatewayCore implements Gateway {
           lastFailure = 'connect';
           continue;
         }
-        const status = response.statusCode;
+        const status = exchange.statusCode;
         if (status === 429 || status >= 500) {
           this.metrics.upstreamErrors.inc({ variant: variant.name, reason: status === 429 ? 'status_429' : 'status_5xx' });
           if (status >= 500) breaker?.onFailure(this.now());
           else breaker?.onSuccess();
-          if (held) discard(held.response.body);
-          held = { variant, response };
+          if (held) held.exchange.discard();
+          held = { variant, exchange };
           lastFailure = undefined;
           continue;
         }
         breaker?.onSuccess();
-        if (held) discard(held.response.body);
-        await this.forward(res, record, config, variant, response, stripUsage, () => timedOut);
+        if (held) held.exchange.discard();
+        await this.forward(res, record, config, variant, exchange, stripUsage, () => timedOut);
         return;
       }
       if (held) {
         record.variant = held.variant;
-        await this.forward(res, record, config, held.variant, held.response, false, () => timedOut);
+        await this.forward(res, record, config, held.variant, held.exchange, false, () => timedOut);
         return;
       }
       if (lastFailure === 'breaker_open' && record.attempts === 0) {
@@ -627,80 +633,37 @@ class GatewayCore implements Gateway {
     record: RequestRecord,
     config: GatewayConfig,
     variant: GatewayVariant,
-    response: Dispatcher.ResponseData,
+    exchange: UpstreamExchange,
     stripUsage: boolean,
     timedOut: () => boolean,
   ): Promise<void> {
-    const status = response.statusCode;
-    const contentType = headerValue(response.headers['content-type']);
+    const status = exchange.statusCode;
+    const upstreamHeaders = exchange.headers;
+    const contentType = upstreamHeaders['content-type'];
     const isSse = status < 300 && contentType?.startsWith('text/event-stream') === true;
     const captureChars = config.logging.prompts === 'redacted' ? PROMPT_LOG_CHARS : 0;
     const sse = isSse ? new SseUsageFilter({ stripUsageChunk: stripUsage, captureTextChars: captureChars }) : undefined;
     const json = !isSse && status < 300 ? new JsonUsageScanner({ captureBodyBytes: captureChars > 0 ? 256 * 1024 : 0 }) : undefined;
     const headers: Record<string, string> = { ...record.limitHeaders, 'x-request-id': record.requestId, 'x-gaiops-variant': variant.name };
     for (const name of FORWARDED_RESPONSE_HEADERS) {
-      const value = headerValue(response.headers[name]);
+      const value = upstreamHeaders[name];
       if (value !== undefined) headers[name] = value;
     }
-    const length = headerValue(response.headers['content-length']);
+    const length = upstreamHeaders['content-length'];
     if (length !== undefined && !(sse && stripUsage)) headers['content-length'] = length;
     if (this.draining) headers.connection = 'close';
     record.status = status;
     if (status >= 400) record.errorCode = status === 429 ? 'upstream_rate_limited' : 'upstream_error';
     res.writeHead(status, headers);
 
-    const upstream = response.body;
     return new Promise<void>((resolve) => {
-      let settled = false;
-      let collected = false;
-      /** Copies usage (and captured text) to the record: before the response ends, so its 'close' sees them. */
-      const collect = (): void => {
-        if (collected) return;
-        collected = true;
-        if (sse?.usage) record.usage = sse.usage;
-        else if (json?.usage) record.usage = json.usage;
-        if (captureChars > 0) record.completion = redactPii(sse ? sse.text : (json?.text() ?? '')).slice(0, PROMPT_LOG_CHARS);
-      };
-      const settle = (): void => {
-        if (settled) return;
-        settled = true;
-        res.off('drain', onDrain);
-        res.off('close', onClose);
-        collect();
-        resolve();
-      };
-      const onDrain = (): void => {
-        upstream.resume();
-      };
-      const onClose = (): void => {
-        if (!res.writableFinished) {
-          upstream.destroy();
-          record.errorCode ??= 'client_closed_request';
-          settle();
-        }
-      };
-      res.on('drain', onDrain);
-      res.on('close', onClose);
-      upstream.on('data', (chunk: Buffer) => {
-        if (record.ttftMs === undefined && record.stream) record.ttftMs = performance.now() - record.started;
-        let out: Buffer = chunk;
-        if (sse) out = sse.push(chunk);
-        else json?.push(chunk);
-        if (out.length > 0 && !res.write(out)) upstream.pause();
-      });
-      upstream.once('end', () => {
-        const tail = sse ? sse.flush() : undefined;
-        collect();
-        res.end(tail && tail.length > 0 ? tail : undefined, () => settle());
-      });
-      upstream.on('error', (error: Error) => {
+      const sink = new ClientSink(res, record, exchange, sse, json, captureChars, resolve, (error) => {
         // Response bytes may have been sent: never retried, the client connection is cut.
         record.errorCode = timedOut() ? 'upstream_timeout' : 'upstream_stream_error';
         if (timedOut()) this.metrics.upstreamErrors.inc({ variant: variant.name, reason: 'timeout' });
         this.log.warn('upstream stream failed', { requestId: record.requestId, variant: variant.name, error: error.message });
-        res.destroy();
-        settle();
       });
+      exchange.pipe(sink);
     });
   }
 
@@ -762,7 +725,6 @@ class GatewayCore implements Gateway {
     if (record.done) return;
     record.done = true;
     this.inFlight -= 1;
-    this.metrics.inFlight.dec();
     if (this.inFlight === 0 && this.idle) this.idle();
     if (record.status === 0) {
       record.status = 499;
@@ -772,7 +734,7 @@ class GatewayCore implements Gateway {
     const variantName = record.variant?.name ?? 'none';
     const keyAlias = record.key?.alias ?? 'none';
     const model = record.publicModel;
-    const m = this.metrics;
+    const m = this.metrics.fast;
     m.requests.inc({ variant: variantName, model, key: keyAlias, route: record.route, code: String(record.status) });
     m.requestDuration.observe({ variant: variantName, model, route: record.route }, seconds);
     if (record.ttftMs !== undefined && record.variant) m.timeToFirstToken.observe({ variant: variantName, model }, record.ttftMs / 1000);
@@ -791,8 +753,9 @@ class GatewayCore implements Gateway {
       m.genAiDuration.observe(labels, seconds);
       if (record.ttftMs !== undefined) m.genAiTimeToFirstToken.observe(labels, record.ttftMs / 1000);
       if (usage) {
-        m.genAiTokenUsage.observe({ ...labels, gen_ai_token_type: 'input' }, usage.input);
-        m.genAiTokenUsage.observe({ ...labels, gen_ai_token_type: 'output' }, usage.output);
+        const { gen_ai_operation_name, gen_ai_request_model, gen_ai_response_model } = labels;
+        m.genAiTokenUsage.observe({ gen_ai_operation_name, gen_ai_request_model, gen_ai_response_model, gen_ai_token_type: 'input' }, usage.input);
+        m.genAiTokenUsage.observe({ gen_ai_operation_name, gen_ai_request_model, gen_ai_response_model, gen_ai_token_type: 'output' }, usage.output);
       }
     }
     this.accessLog.write({
@@ -812,8 +775,8 @@ class GatewayCore implements Gateway {
       usageOutput: usage ? usage.output : null,
       costUsd: cost === undefined ? null : cost,
       userHash: record.userHash ?? null,
-      ...(record.prompt !== undefined ? { prompt: record.prompt } : {}),
-      ...(record.completion !== undefined ? { completion: record.completion } : {}),
+      prompt: record.prompt,
+      completion: record.completion,
     });
   }
 }
@@ -888,28 +851,120 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
 function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-/** Drops an upstream body we will not forward (small error bodies: read to the end so the connection is reused). */
-function discard(body: Dispatcher.ResponseData['body']): void {
-  body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+function uncork(sink: ClientSink): void {
+  sink.uncork();
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/**
+ * Where a forwarded upstream body goes: the client response, with backpressure (a full socket buffer
+ * pauses the upstream until 'drain'), usage read on the way (SSE filter or JSON scanner). Settles once
+ * the response ended, the client went away, or the upstream failed.
+ */
+class ClientSink implements ExchangeSink {
+  private settled = false;
+  private corked = false;
+  private collected = false;
+  private readonly onDrain: () => void;
+  private readonly onClose: () => void;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly record: RequestRecord,
+    private readonly exchange: UpstreamExchange,
+    private readonly sse: SseUsageFilter | undefined,
+    private readonly json: JsonUsageScanner | undefined,
+    private readonly captureChars: number,
+    private readonly resolve: () => void,
+    private readonly onUpstreamError: (error: Error) => void,
+  ) {
+    this.onDrain = () => this.exchange.resume();
+    this.onClose = () => {
+      if (!res.writableFinished) {
+        this.exchange.abort(new Error('client closed the connection'));
+        record.errorCode ??= 'client_closed_request';
+        this.settle();
+      }
+    };
+    res.on('drain', this.onDrain);
+    res.on('close', this.onClose);
+  }
+
+  data(chunk: Buffer): boolean {
+    const record = this.record;
+    if (record.ttftMs === undefined && record.stream) record.ttftMs = performance.now() - record.started;
+    let out: Buffer = chunk;
+    if (this.sse) out = this.sse.push(chunk);
+    else this.json?.push(chunk);
+    if (this.settled || this.res.destroyed) return true;
+    if (out.length === 0) return true;
+    if (this.sse && !this.corked) {
+      // SSE events that arrive in one upstream read (undici calls data() per HTTP chunk) leave in one
+      // write: corked until the end of this tick, so nothing waits longer than the current turn.
+      this.corked = true;
+      this.res.cork();
+      process.nextTick(uncork, this);
+    }
+    return this.res.write(out);
+  }
+
+  /** Flushes the events of this tick (see `data`). */
+  uncork(): void {
+    this.corked = false;
+    this.res.uncork();
+  }
+
+  end(): void {
+    const tail = this.sse ? this.sse.flush() : undefined;
+    this.collect();
+    this.res.end(tail && tail.length > 0 ? tail : undefined, () => this.settle());
+  }
+
+  error(error: Error): void {
+    if (this.settled) return;
+    if (this.res.destroyed) {
+      // The client went away (its 'close' aborted the upstream): not an upstream failure.
+      this.record.errorCode ??= 'client_closed_request';
+      this.settle();
+      return;
+    }
+    this.onUpstreamError(error);
+    this.res.destroy();
+    this.settle();
+  }
+
+  /** Copies usage (and captured text) to the record: before the response ends, so its 'close' sees them. */
+  private collect(): void {
+    if (this.collected) return;
+    this.collected = true;
+    const { record, sse, json } = this;
+    if (sse?.usage) record.usage = sse.usage;
+    else if (json?.usage) record.usage = json.usage;
+    if (this.captureChars > 0) record.completion = redactPii(sse ? sse.text : (json?.text() ?? '')).slice(0, PROMPT_LOG_CHARS);
+  }
+
+  private settle(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.res.off('drain', this.onDrain);
+    this.res.off('close', this.onClose);
+    this.collect();
+    this.resolve();
+  }
+}
+
+function sleep(ms: number, signal: RequestAbort): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(done, ms);
     function done(): void {
       clearTimeout(timer);
-      signal.removeEventListener('abort', done);
+      signal.removeListener('abort', done);
       resolve();
     }
-    signal.addEventListener('abort', done, { once: true });
+    signal.once('abort', done);
   });
 }
 
@@ -940,9 +995,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_la
       }
       chunks.push(chunk);
     });
-    req.once('end', () => settle(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
-    req.once('error', () => settle('aborted'));
-    req.once('close', () => {
+    // `on`, not `once` (no wrapper per listener): each fires at most once, and settle() is idempotent.
+    req.on('end', () => settle(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('error', () => settle('aborted'));
+    req.on('close', () => {
       if (!req.complete) settle('aborted');
     });
   });

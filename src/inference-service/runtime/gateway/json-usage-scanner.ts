@@ -64,6 +64,17 @@ export class JsonUsageScanner {
     let captureFrom = this.capturing ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
       const b = chunk[i];
+      if (this.inString && this.stringStart < 0 && !this.escaped) {
+        // Inside a string that is not a depth-1 key candidate: jump to its closing quote.
+        const end = closingQuote(chunk, i);
+        if (end < 0) {
+          this.escaped = trailingBackslashes(chunk, i, chunk.length) % 2 === 1;
+          break;
+        }
+        this.inString = false;
+        i = end;
+        continue;
+      }
       if (this.inString) {
         if (this.escaped) this.escaped = false;
         else if (b === BACKSLASH) this.escaped = true;
@@ -79,6 +90,15 @@ export class JsonUsageScanner {
         continue;
       }
       if (b === QUOTE) {
+        if (this.depth === 1) {
+          // A depth-1 string (key or value) that ends in this chunk: compare it whole.
+          const end = closingQuote(chunk, i + 1);
+          if (end >= 0) {
+            this.lastString = end - i - 1 === USAGE.length && chunk.compare(USAGE, 0, USAGE.length, i + 1, end) === 0 ? 'usage' : '?';
+            i = end;
+            continue;
+          }
+        }
         this.inString = true;
         if (this.depth === 1) {
           this.stringStart = i;
@@ -128,7 +148,8 @@ export class JsonUsageScanner {
     this.capturing = false;
     if (this.capturedBytes <= MAX_USAGE_BYTES) {
       try {
-        const usage = usageFromObject(JSON.parse(Buffer.concat(this.captured).toString('utf8')));
+        const bytes = this.captured.length === 1 ? this.captured[0] : Buffer.concat(this.captured);
+        const usage = usageFromObject(JSON.parse(bytes.toString('utf8')));
         if (usage) this.usageValue = usage;
       } catch {
         // malformed usage object: no usage
@@ -137,4 +158,18 @@ export class JsonUsageScanner {
     this.captured = [];
     this.capturedBytes = 0;
   }
+}
+
+/** Index of the first unescaped `"` at or after `from` (no escape pending at `from`), or -1. */
+function closingQuote(chunk: Buffer, from: number): number {
+  let q = chunk.indexOf(QUOTE, from);
+  while (q >= 0 && trailingBackslashes(chunk, from, q) % 2 === 1) q = chunk.indexOf(QUOTE, q + 1);
+  return q;
+}
+
+/** Number of consecutive `\\` bytes ending just before `end` (not looking before `from`). */
+function trailingBackslashes(chunk: Buffer, from: number, end: number): number {
+  let n = 0;
+  while (end - n - 1 >= from && chunk[end - n - 1] === BACKSLASH) n++;
+  return n;
 }

@@ -43,6 +43,9 @@ export class SseUsageFilter {
 
   /** Feeds one upstream chunk; returns what to forward now (possibly empty). */
   push(chunk: Buffer): Buffer {
+    // Fast path (almost every chunk): nothing held back, the chunk ends at an event boundary, no text
+    // to capture and no usage object in it — nothing to inspect or remove, forward it as is.
+    if (this.pending.length === 0 && this.captureChars === 0 && endsWithBlankLine(chunk) && !usageObjectAt(chunk, 0, chunk.length)) return chunk;
     const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     // Kept event ranges are only collected once an event was removed (rare: one per stream).
     let kept: Buffer[] | undefined;
@@ -91,6 +94,14 @@ export class SseUsageFilter {
     const choices = (parsed as { choices?: unknown }).choices;
     return !(Array.isArray(choices) && choices.length === 0);
   }
+}
+
+/** True when `buf` ends with a blank line (`\n\n` or `\r\n\r\n`), i.e. with a complete event. */
+function endsWithBlankLine(buf: Buffer): boolean {
+  const n = buf.length;
+  if (n < 2 || buf[n - 1] !== LF) return false;
+  if (buf[n - 2] === LF) return true;
+  return n >= 4 && buf[n - 2] === CR && buf[n - 3] === LF && buf[n - 4] === CR;
 }
 
 /** Index just past the blank line ending the event that starts at `from`, or -1. */

@@ -18,3 +18,27 @@ export function stickyHash(identity: string): StickyHash {
   const digest = createHash('sha256').update(identity, 'utf8').digest();
   return { point: digest.readUIntBE(0, 6) / TWO_POW_48, hex: digest.toString('hex', 0, 8) };
 }
+
+/**
+ * `stickyHash` memoised for recurring identities (end users), bounded to `maxEntries` (cleared when
+ * full, so memory stays bounded whatever the callers send). Not for per-request random identities.
+ */
+export class StickyHashCache {
+  private readonly entries = new Map<string, StickyHash>();
+
+  constructor(private readonly maxEntries = 10_000) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(identity: string): StickyHash {
+    let hash = this.entries.get(identity);
+    if (!hash) {
+      hash = stickyHash(identity);
+      if (this.entries.size >= this.maxEntries) this.entries.clear();
+      this.entries.set(identity, hash);
+    }
+    return hash;
+  }
+}
