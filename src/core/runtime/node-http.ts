@@ -291,7 +291,15 @@ export async function runServerFromEnv(app: HttpApp, options: RunServerOptions =
     shutdownTimeoutMs: options.shutdownTimeoutMs,
   });
   logger.info('listening', { url: server.url, host: server.host, port: server.port });
+  stopOnSignals(server, logger, exit);
+  return server;
+}
 
+/**
+ * On the first SIGTERM or SIGINT: logs, closes `server` (which finishes in-flight work) and calls
+ * `exit(0)`, or `exit(1)` when closing fails. The container entrypoints' shutdown.
+ */
+export function stopOnSignals(server: { close(): Promise<void> }, logger: AppLogger, exit: (code: number) => void): void {
   const onSignal = (signal: NodeJS.Signals): void => {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
@@ -309,14 +317,14 @@ export async function runServerFromEnv(app: HttpApp, options: RunServerOptions =
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return server;
 }
 
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return 8080;
-  const port = Number(raw.trim());
-  if (!/^\d+$/.test(raw.trim()) || port > 65535) throw new Error(`PORT must be an integer between 0 and 65535, got '${raw}'`);
-  return port;
+/** A port from an environment variable: blank → `fallback`; otherwise an integer 0–65535. */
+export function parsePort(raw: string | undefined, variable = 'PORT', fallback = 8080): number {
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim();
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${variable} must be an integer between 0 and 65535, got '${raw}'`);
+  return Number(value);
 }
 
 /**

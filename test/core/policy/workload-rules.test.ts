@@ -708,7 +708,7 @@ describe('the reference deployment (stacks/main.ts) under the workload rules', (
   });
 
   it('raises no finding in any stack', () => {
-    expect(Object.keys(stacks).sort()).toEqual(['addons', 'cluster', 'data', 'foundation', 'observability', 'workloads']);
+    expect(Object.keys(stacks).sort()).toEqual(['access', 'addons', 'cluster', 'data', 'foundation', 'observability', 'workloads']);
     for (const [name, json] of Object.entries(stacks)) {
       expect(evaluatePolicies(json, WORKLOAD_RULES).map((f) => `${f.ruleId} ${f.address}: ${f.message}`), name).toEqual([]);
     }

@@ -5,9 +5,8 @@
  * logs through the shared Powertools logger. On SIGTERM/SIGINT it stops accepting connections,
  * finishes in-flight requests and streams within `resilience.shutdownGraceMs`, then exits 0.
  */
-import { describeError } from '../../../core/runtime/http-app';
 import { createLogger } from '../../../core/runtime/logger';
-import { startOrExit } from '../../../core/runtime/node-http';
+import { parsePort, startOrExit, stopOnSignals } from '../../../core/runtime/node-http';
 import { GATEWAY_ENV, GATEWAY_PORT } from '../../gateway-config';
 import { GATEWAY_SERVICE_NAME, type GatewayServer, startGateway } from './gateway';
 
@@ -17,36 +16,13 @@ export async function main(env: NodeJS.ProcessEnv = process.env, exit: (code: nu
   const keysPath = env[GATEWAY_ENV.keysPath]?.trim();
   if (!configPath) throw new Error(`${GATEWAY_ENV.configPath} must name the gateway.json file`);
   if (!keysPath) throw new Error(`${GATEWAY_ENV.keysPath} must name the keys.json file`);
-  const port = parsePort(env[GATEWAY_ENV.port]);
+  const port = parsePort(env[GATEWAY_ENV.port], GATEWAY_ENV.port, GATEWAY_PORT);
   const host = env.HOST?.trim() || '0.0.0.0';
   const logger = createLogger(GATEWAY_SERVICE_NAME);
   const server = await startGateway({ configPath, keysPath, port, host, logger, accessLog: process.stdout });
   logger.info('listening', { url: server.url, ready: server.gateway.ready() });
-  const onSignal = (signal: NodeJS.Signals): void => {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-    logger.info('shutting down', { signal });
-    server.close().then(
-      () => {
-        logger.info('stopped', { signal });
-        exit(0);
-      },
-      (error: unknown) => {
-        logger.error('shutdown failed', { error: describeError(error) });
-        exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  stopOnSignals(server, logger, exit);
   return server;
-}
-
-function parsePort(raw: string | undefined): number {
-  if (raw === undefined || raw.trim() === '') return GATEWAY_PORT;
-  const value = raw.trim();
-  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new Error(`${GATEWAY_ENV.port} must be an integer between 0 and 65535, got '${raw}'`);
-  return Number(value);
 }
 
 if (require.main === module) startOrExit(GATEWAY_SERVICE_NAME, () => main());
