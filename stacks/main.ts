@@ -12,6 +12,7 @@
  * Dependency order (also in `cdktf.out/manifest.json`): foundation; data → cluster → addons →
  * workloads; addons → observability (which also reads foundation and data for the alarms).
  */
+import { ECOMMERCE_FEATURE_GROUPS } from '../src/feature-store/ecommerce-groups';
 import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import {
   App,
@@ -97,35 +98,7 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
 }
 
 /** Feature groups of the reference e-commerce domain: customers (with PII) and their purchases. */
-export const REFERENCE_FEATURE_GROUPS: FeatureGroupInput[] = [
-  {
-    name: 'customers',
-    entityKeys: [{ name: 'customer_id', type: 'string' }],
-    eventTimeColumn: 'updated_at',
-    features: [
-      { name: 'email', type: 'string', pii: 'hash', maxLength: 254 },
-      { name: 'phone', type: 'string', pii: 'mask', regex: '^\\+?[0-9 ()-]{6,20}$' },
-      { name: 'gender', type: 'string', allowedValues: ['female', 'male', 'nonbinary', 'undisclosed'] },
-      { name: 'age_band', type: 'string', allowedValues: ['18-24', '25-34', '35-44', '45-54', '55-64', '65+'] },
-      { name: 'lifetime_value', type: 'float', min: 0 },
-      { name: 'orders_90d', type: 'int', min: 0, nullable: false },
-    ],
-    sensitiveAttributes: ['gender', 'age_band'],
-    onlineTtlSeconds: 7 * 24 * 3600,
-  },
-  {
-    name: 'purchases',
-    entityKeys: [{ name: 'customer_id', type: 'string' }],
-    eventTimeColumn: 'purchased_at',
-    features: [
-      { name: 'product_id', type: 'string', nullable: false },
-      { name: 'amount', type: 'float', min: 0, nullable: false },
-      { name: 'currency', type: 'string', allowedValues: ['EUR', 'USD', 'GBP'] },
-      { name: 'returned', type: 'bool' },
-    ],
-    onlineTtlSeconds: 24 * 3600,
-  },
-];
+export const REFERENCE_FEATURE_GROUPS: FeatureGroupInput[] = [...ECOMMERCE_FEATURE_GROUPS];
 
 interface DataLayer {
   readonly stack: PlatformStack;
