@@ -3,7 +3,7 @@
  * server used by end-to-end tests all go through `serveHttp`.
  */
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type AppLogger,
@@ -63,22 +63,11 @@ export async function serveHttp(app: HttpApp, options: ServeHttpOptions): Promis
   server.keepAliveTimeout = keepAliveTimeoutMs;
   server.headersTimeout = Math.max(server.headersTimeout, keepAliveTimeoutMs + 1_000);
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error): void => reject(error);
-    server.once('error', onError);
-    server.listen(options.port, host, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+  const bound = await listen(server, options.port, host);
 
   let closed: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${address.port}`,
-    host: address.address,
-    port: address.port,
+    ...bound,
     close(): Promise<void> {
       if (!closed) {
         closing = true;
@@ -95,6 +84,24 @@ export async function serveHttp(app: HttpApp, options: ServeHttpOptions): Promis
       return closed;
     },
   };
+}
+
+/**
+ * Starts `server` listening on `host:port` (`0`: a free port); rejects on a listen error (port in
+ * use). Resolves with the bound address and its URL (IPv6 hosts bracketed).
+ */
+export async function listen(server: Server, port: number, host: string): Promise<{ url: string; host: string; port: number }> {
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.address.includes(':') ? `[${address.address}]` : address.address;
+  return { url: `http://${urlHost}:${address.port}`, host: address.address, port: address.port };
 }
 
 export interface NodeRequestListenerOptions {

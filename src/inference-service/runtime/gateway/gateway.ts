@@ -11,10 +11,10 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Writable } from 'node:stream';
 import { type Dispatcher, Pool } from 'undici';
 import { type AppLogger, describeError, sanitizeRequestId, silentLogger } from '../../../core/runtime/http-app';
+import { listen } from '../../../core/runtime/node-http';
 import { type GatewayConfig, type GatewayKey, type GatewayKeys, type GatewayVariant, GatewayConfigSchema, GatewayKeysSchema } from '../../gateway-config';
 import { AccessLogWriter } from './access-log';
 import { BREAKER_STATE_VALUE, CircuitBreaker } from './circuit-breaker';
@@ -111,19 +111,11 @@ export async function startGateway(options: GatewayServerOptions): Promise<Gatew
   const server = createServer(gateway.listener);
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.address.includes(':') ? `[${address.address}]` : address.address;
+  const bound = await listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${host}:${address.port}`,
-    port: address.port,
+    url: bound.url,
+    port: bound.port,
     gateway,
     close() {
       closing ??= closeServer(server, gateway);
