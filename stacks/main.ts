@@ -54,10 +54,17 @@ export const REFERENCE_SETTINGS: PlatformSettingsInput = {
   ephemeral: true,
 };
 
-export function buildReferenceApp(options: { outdir?: string } = {}): App {
+export interface ReferenceAppOptions {
+  readonly outdir?: string;
+  /** Overrides of `REFERENCE_SETTINGS` (e.g. `{ environment: 'prod', ephemeral: false }`). */
+  readonly settings?: Partial<PlatformSettingsInput>;
+}
+
+export function buildReferenceApp(options: ReferenceAppOptions = {}): App {
+  const settings: PlatformSettingsInput = { ...REFERENCE_SETTINGS, ...options.settings };
   // Without an explicit outdir cdktf uses CDKTF_OUTDIR (set by `gaiops synth --output`), then cdktf.out.
   const app = new App(options.outdir ? { outdir: options.outdir } : {});
-  const stack = new PlatformStack(app, 'foundation', { settings: REFERENCE_SETTINGS });
+  const stack = new PlatformStack(app, 'foundation', { settings });
 
   // One key for the data domain: logs may use it (the function's log group shares it).
   const dataKey = new EncryptionKey(stack, 'DataKey', { services: ['logs'] });
@@ -83,12 +90,12 @@ export function buildReferenceApp(options: { outdir?: string } = {}): App {
 
   const image = new ContainerImage(stack, 'ObjectDigestImage', { runtime: 'object-digest' });
 
-  const data = buildDataStack(app);
-  const cluster = buildClusterStack(app, data);
-  const addons = buildAddonsStack(app, cluster);
-  const workloads = buildWorkloadsStack(app, cluster, data, addons);
-  const observability = buildObservabilityStack(app, data, cluster, addons, [digest]);
-  buildAccessStack(app, data, cluster, workloads, observability.alarms);
+  const data = buildDataStack(app, settings);
+  const cluster = buildClusterStack(app, settings, data);
+  const addons = buildAddonsStack(app, settings, cluster);
+  const workloads = buildWorkloadsStack(app, settings, cluster, data, addons);
+  const observability = buildObservabilityStack(app, settings, data, cluster, addons, [digest]);
+  buildAccessStack(app, settings, data, cluster, workloads, observability.alarms);
 
   new TerraformOutput(stack, 'datasets_bucket', { value: datasets.bucketName });
   new TerraformOutput(stack, 'dataset_versions_table', { value: versions.tableName });
@@ -116,8 +123,8 @@ interface ClusterLayer {
 }
 
 /** The data layer: FeatureStore and ModelRegistry in their own stack (AWS provider only). */
-function buildDataStack(app: App): DataLayer {
-  const stack = new PlatformStack(app, 'data', { settings: REFERENCE_SETTINGS });
+function buildDataStack(app: App, settings: PlatformSettingsInput): DataLayer {
+  const stack = new PlatformStack(app, 'data', { settings });
   const features = new FeatureStore(stack, 'Features', { featureGroups: REFERENCE_FEATURE_GROUPS });
   const registry = new ModelRegistry(stack, 'Registry', {
     gates: { requiredMetrics: [{ metric: 'accuracy', min: 0.9 }] },
@@ -138,9 +145,9 @@ export const REFERENCE_CLUSTER_ADMINS = ['arn:aws:iam::111122223333:role/Platfor
  * Layer 1 of the cluster: network + EKS + Karpenter IAM + training storage (AWS provider only).
  * Helm add-ons and Kubernetes workloads go into later stacks configured from `cluster.reference()`.
  */
-function buildClusterStack(app: App, data: DataLayer): ClusterLayer {
-  const stack = new PlatformStack(app, 'cluster', { settings: REFERENCE_SETTINGS });
-  const clusterName = 'gai-dev-training';
+function buildClusterStack(app: App, settings: PlatformSettingsInput, data: DataLayer): ClusterLayer {
+  const stack = new PlatformStack(app, 'cluster', { settings });
+  const clusterName = `${settings.prefix}-${settings.environment}-training`;
   const network = new ClusterNetwork(stack, 'Network', { clusterName, natGateways: 'single' });
   const cluster = new GpuTrainingCluster(stack, 'Training', { network, clusterName, adminRoleArns: REFERENCE_CLUSTER_ADMINS });
   // Datasets mounted read-only through S3 Mountpoint; checkpoints in a bucket of their own.
@@ -159,8 +166,8 @@ function buildClusterStack(app: App, data: DataLayer): ClusterLayer {
 }
 
 /** Layer 2: the cluster add-ons through Helm (they install the CRDs the workloads need). */
-function buildAddonsStack(app: App, cluster: ClusterLayer): PlatformStack {
-  const stack = new PlatformStack(app, 'addons', { settings: REFERENCE_SETTINGS });
+function buildAddonsStack(app: App, settings: PlatformSettingsInput, cluster: ClusterLayer): PlatformStack {
+  const stack = new PlatformStack(app, 'addons', { settings });
   const { helm } = ClusterProviders.configure(stack, cluster.reference);
   new ClusterAddons(stack, 'Addons', { cluster: cluster.reference, helmProvider: helm });
   return stack;
@@ -186,8 +193,8 @@ interface WorkloadsLayer {
   readonly kubernetes: KubernetesProvider;
 }
 
-function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, addons: PlatformStack): WorkloadsLayer {
-  const stack = new PlatformStack(app, 'workloads', { settings: REFERENCE_SETTINGS });
+function buildWorkloadsStack(app: App, settings: PlatformSettingsInput, cluster: ClusterLayer, data: DataLayer, addons: PlatformStack): WorkloadsLayer {
+  const stack = new PlatformStack(app, 'workloads', { settings });
   stack.addDependency(addons);
   const { kubernetes, helm } = ClusterProviders.configure(stack, cluster.reference);
   const pools = new GpuNodePools(stack, 'NodePools', {
@@ -241,12 +248,13 @@ function buildWorkloadsStack(app: App, cluster: ClusterLayer, data: DataLayer, a
  */
 function buildObservabilityStack(
   app: App,
+  settings: PlatformSettingsInput,
   data: DataLayer,
   cluster: ClusterLayer,
   addons: PlatformStack,
   foundation: readonly NodeFunction[],
 ): { stack: PlatformStack; alarms: PlatformAlarms } {
-  const stack = new PlatformStack(app, 'observability', { settings: REFERENCE_SETTINGS });
+  const stack = new PlatformStack(app, 'observability', { settings });
   stack.addDependency(addons);
   const alarms = new PlatformAlarms(stack, 'Alarms', {
     watch: [data.features, data.registry, ...foundation],
@@ -295,8 +303,8 @@ export const REFERENCE_SAML_PROVIDER_ARN = 'arn:aws:iam::111122223333:saml-provi
  * MLOps engineers, domain experts, auditors) reached through SSO, EKS access entries scoped to the
  * team, inference, add-on and monitoring namespaces, and the extra RBAC in the workloads stack.
  */
-function buildAccessStack(app: App, data: DataLayer, cluster: ClusterLayer, workloads: WorkloadsLayer, alarms: PlatformAlarms): PlatformStack {
-  const stack = new PlatformStack(app, 'access', { settings: REFERENCE_SETTINGS });
+function buildAccessStack(app: App, settings: PlatformSettingsInput, data: DataLayer, cluster: ClusterLayer, workloads: WorkloadsLayer, alarms: PlatformAlarms): PlatformStack {
+  const stack = new PlatformStack(app, 'access', { settings });
   const access = new TeamAccess(stack, 'TeamAccess', {
     cluster: cluster.reference,
     featureStore: data.features,
