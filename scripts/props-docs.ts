@@ -20,8 +20,9 @@ import {
 import { TrainingStoragePropsSchema, TrainingVolumesPropsSchema } from '../src/gpu-training-cluster/storage-schema';
 import { ClusterAddonsPropsSchema } from '../src/gpu-training-cluster/addons-schema';
 import { SecureTopicPropsSchema } from '../src/core/secure-topic';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { GaiPlatformConfigSchema, platformConfigJsonSchema, StateBackendSchema } from '../src/platform/platform-config';
 import { z } from 'zod';
 import {
   ContainerImagePropsSchema,
@@ -44,7 +45,12 @@ import { ContainerDefaultsSchema, TeamSchema, TrainingTeamsPropsSchema } from '.
 import { HyperparameterSweepPropsSchema } from '../src/gpu-training-cluster/sweep-schema';
 
 /** Which schema fills which marked block of which file. */
+/** Generated JSON Schema of the platform config (committed; `npm run docs` refreshes it). */
+export const PLATFORM_SCHEMA_FILE = 'schemas/gaiops-platform.schema.json';
+
 export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodType }[] = [
+  { file: 'src/platform/README.md', name: 'GaiPlatform', schema: GaiPlatformConfigSchema },
+  { file: 'src/platform/README.md', name: 'StateBackend', schema: StateBackendSchema },
   { file: 'src/core/README.md', name: 'PlatformSettings', schema: PlatformSettingsSchema },
   { file: 'src/core/README.md', name: 'PlatformStack', schema: PlatformStackPropsSchema },
   { file: 'src/core/README.md', name: 'EncryptionKey', schema: EncryptionKeyPropsSchema },
@@ -139,14 +145,18 @@ export function renderDocs(root: string): Map<string, string> {
     if (i < 0 || j < i) throw new Error(`${file}: markers for ${name} are missing`);
     out.set(file, `${current.slice(0, i + start.length)}\n${propsTable(schema)}\n${current.slice(j)}`);
   }
+  // The platform config's JSON Schema, for editors (yaml-language-server, VS Code json.schemas).
+  out.set(PLATFORM_SCHEMA_FILE, `${JSON.stringify(platformConfigJsonSchema(), null, 2)}\n`);
   return out;
 }
 
 export function writeDocs(root: string): string[] {
   const changed: string[] = [];
   for (const [file, text] of renderDocs(root)) {
-    if (readFileSync(join(root, file), 'utf8') !== text) {
-      writeFileSync(join(root, file), text);
+    const path = join(root, file);
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) {
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, text);
       changed.push(file);
     }
   }

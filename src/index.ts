@@ -229,3 +229,19 @@ export { TeamAccess, PersonaRole, EKS_ACCESS_POLICIES, type PersonaAccess, type 
 export { TeamAccessPropsSchema, PERSONAS, personaGroup, type Persona, type TeamAccessProps } from './platform/team-access-schema';
 export { TeamRbac, TeamRbacPropsSchema, TEAM_RBAC_ROLES, type TeamRbacProps, type RbacRule } from './platform/team-rbac';
 export { podIdentityRole, POD_IDENTITY_SESSION_TAGS, type PodIdentityRoleOptions } from './core/iam/pod-identity-role';
+
+// GaiPlatform: the whole platform from one config
+export {
+  GaiPlatformConfigSchema,
+  loadPlatformConfig,
+  parsePlatformConfig,
+  platformConfigJsonSchema,
+  PRESET_DEFAULTS,
+  PRESETS,
+  StateBackendSchema,
+  type GaiPlatformConfig,
+  type GaiPlatformConfigInput,
+  type Preset,
+  type StateBackend,
+} from './platform/platform-config';
+export { GaiPlatform, PLATFORM_LAYERS, TELEMETRY_PREFIXES, type PlatformLayer } from './platform/gai-platform';

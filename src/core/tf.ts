@@ -13,6 +13,7 @@ export {
   Fn,
   Lazy,
   LocalBackend,
+  S3Backend,
   TerraformAsset,
   TerraformElement,
   TerraformOutput,

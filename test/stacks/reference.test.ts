@@ -8,13 +8,17 @@ import { buildReferenceApp } from '../../stacks/main';
 const outdir = mkdtempSync(join(tmpdir(), 'gaiops-ref-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
+const LAYERS = ['access', 'addons', 'cluster', 'data', 'observability', 'workloads'];
+const ENVIRONMENTS = ['dev', 'prod'] as const;
+
 describe('reference deployment (stacks/main.ts)', () => {
   buildReferenceApp({ outdir }).synth();
   const manifest = JSON.parse(readFileSync(join(outdir, 'manifest.json'), 'utf8'));
-  const stackJson = JSON.parse(readFileSync(join(outdir, 'stacks/foundation/cdk.tf.json'), 'utf8'));
-
-  const STACKS = ['access', 'addons', 'cluster', 'data', 'foundation', 'observability', 'workloads'];
-  const json = Object.fromEntries(STACKS.map((name) => [name, JSON.parse(readFileSync(join(outdir, `stacks/${name}/cdk.tf.json`), 'utf8'))]));
+  const STACKS = ENVIRONMENTS.flatMap((env) => LAYERS.map((layer) => `${env}-${layer}`)).sort();
+  const all = Object.fromEntries(STACKS.map((name) => [name, JSON.parse(readFileSync(join(outdir, `stacks/${name}/cdk.tf.json`), 'utf8'))]));
+  /** The dev platform's stacks by layer. */
+  const json = Object.fromEntries(LAYERS.map((layer) => [layer, all[`dev-${layer}`]]));
+  const prod = Object.fromEntries(LAYERS.map((layer) => [layer, all[`prod-${layer}`]]));
   const dataJson = json.data;
   const clusterJson = json.cluster;
   /** Outputs a stack declares itself (cdktf adds `cross-stack-output-*` for references from later stacks). */
@@ -26,24 +30,26 @@ describe('reference deployment (stacks/main.ts)', () => {
     for (const [name, stack] of Object.entries(manifest.stacks) as [string, { annotations: unknown[] }][]) {
       expect(stack.annotations, name).toEqual([]);
     }
-    for (const name of STACKS) expect(activeFindings(evaluatePolicies(json[name], CORE_RULES)), name).toEqual([]);
+    for (const name of STACKS) expect(activeFindings(evaluatePolicies(all[name], CORE_RULES)), name).toEqual([]);
   });
 
   it('orders the layers in the manifest: data → cluster → addons → workloads and observability', () => {
     const dependencies = Object.fromEntries(Object.entries(manifest.stacks as Record<string, { dependencies: string[] }>).map(([name, s]) => [name, [...s.dependencies].sort()]));
-    expect(dependencies).toEqual({
-      foundation: [],
-      data: [],
-      cluster: ['data'],
-      addons: ['cluster'],
-      workloads: ['addons', 'cluster', 'data'],
-      observability: ['addons', 'cluster', 'data', 'foundation'],
-      access: ['cluster', 'data', 'observability'],
-    });
+    for (const env of ENVIRONMENTS) {
+      const at = (...layers: string[]) => layers.map((l) => `${env}/${env}-${l}`);
+      expect(Object.fromEntries(LAYERS.map((l) => [l, dependencies[`${env}-${l}`]]))).toEqual({
+        data: [],
+        cluster: at('data'),
+        addons: at('cluster'),
+        workloads: at('addons', 'cluster', 'data'),
+        observability: at('addons', 'cluster', 'data'),
+        access: at('cluster', 'data', 'observability'),
+      });
+    }
   });
 
   it('keeps each layer to its providers: AWS only below the add-ons, Helm add-ons in addons, Kubernetes objects in workloads', () => {
-    for (const name of ['foundation', 'data', 'cluster', 'access']) {
+    for (const name of ['data', 'cluster', 'access']) {
       expect(types(json[name]).filter((t) => !t.startsWith('aws_') && t !== 'terraform_data'), name).toEqual([]);
     }
     expect(types(json.addons)).toEqual(['helm_release']);
@@ -55,14 +61,16 @@ describe('reference deployment (stacks/main.ts)', () => {
     const quotas = Object.values(json.workloads.resource.kubernetes_resource_quota_v1 as Record<string, { spec: { hard: Record<string, string> } }>).map((q) => q.spec.hard['requests.nvidia.com/gpu']);
     expect(quotas.sort()).toEqual(['16', '8']);
     // Every Lambda of the platform has error and throttle alarms.
-    const functions = ['foundation', 'data', 'observability'].reduce((n, name) => n + Object.keys(json[name].resource.aws_lambda_function ?? {}).length, 0);
+    const functions = ['data', 'observability'].reduce((n, name) => n + Object.keys(json[name].resource.aws_lambda_function ?? {}).length, 0);
     const lambdaAlarms = Object.values(json.observability.resource.aws_cloudwatch_metric_alarm as Record<string, { namespace?: string }>).filter((a) => a.namespace === 'AWS/Lambda');
     expect(lambdaAlarms).toHaveLength(2 * functions);
     expect(Object.keys(json.observability.resource.aws_budgets_budget)).toHaveLength(1);
     // Monitoring: kube-prometheus-stack and the rules chart, the drift analysis on a schedule.
     const charts = Object.values(json.observability.resource.helm_release as Record<string, { chart: string }>).map((r) => r.chart);
     expect(charts).toContain('kube-prometheus-stack');
-    expect(Object.values(json.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(1 hour)']);
+    // The preset's schedule: every 6 hours in dev, hourly in prod.
+    expect(Object.values(json.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(6 hours)']);
+    expect(Object.values(prod.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(1 hour)']);
     const driftFn = Object.values(json.observability.resource.aws_lambda_function as Record<string, { environment: { variables: Record<string, string> } }>)[0];
     expect(JSON.parse(driftFn.environment.variables.DRIFT_CONFIG)).toMatchObject({ model: 'assistant-llm', abTest: { variantColumn: 'variant' } });
   });
@@ -99,7 +107,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     expect(eks[0].name).toBe('gai-dev-training');
     expect(eks[0].vpc_config.endpoint_public_access).toBe(false);
     expect(Object.keys(clusterJson.resource.aws_nat_gateway)).toHaveLength(1);
-    expect(ownOutputs(clusterJson)).toEqual(['cluster_endpoint', 'cluster_name', 'karpenter_interruption_queue', 'karpenter_node_role']);
+    expect(ownOutputs(clusterJson)).toEqual(['cluster_endpoint', 'cluster_name']);
     expect(Object.values(clusterJson.resource.aws_eks_addon as Record<string, { addon_name: string }>).map((a) => a.addon_name)).toContain('aws-mountpoint-s3-csi-driver');
   });
 
@@ -107,52 +115,70 @@ describe('reference deployment (stacks/main.ts)', () => {
     const paths = Object.values(dataJson.resource as Record<string, Record<string, { '//': { metadata: { path: string } } }>>)
       .flatMap((byName) => Object.values(byName))
       .map((r) => r['//'].metadata.path);
-    expect(paths.some((p) => p.startsWith('data/Features/'))).toBe(true);
-    expect(paths.some((p) => p.startsWith('data/Registry/'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('dev/dev-data/Features/'))).toBe(true);
+    expect(paths.some((p) => p.startsWith('dev/dev-data/Registry/'))).toBe(true);
     expect(Object.keys(dataJson.resource.aws_glue_catalog_table)).toHaveLength(2);
     expect(Object.keys(dataJson.resource.aws_cloudwatch_event_bus)).toHaveLength(1);
     expect(ownOutputs(dataJson)).toEqual([
       'feature_api_url',
       'feature_bucket',
-      'feature_glue_database',
       'registry_api_url',
       'registry_artifact_bucket',
       'registry_event_bus',
     ]);
   });
 
-  it('contains every core piece', () => {
-    for (const type of [
-      'aws_kms_key',
-      'aws_s3_bucket',
-      'aws_s3_bucket_logging',
-      'aws_dynamodb_table',
-      'aws_lambda_function',
-      'aws_cloudwatch_log_group',
-      'aws_sqs_queue',
-      'aws_ecr_repository',
-      'terraform_data',
-    ]) {
-      expect(Object.keys(stackJson.resource[type] ?? {}).length, type).toBeGreaterThan(0);
+  it('ships the Lambda zips and container contexts as assets beside their stacks', () => {
+    for (const fn of Object.values(json.data.resource.aws_lambda_function) as { filename: string }[]) {
+      expect(existsSync(join(outdir, 'stacks/dev-data', fn.filename)), fn.filename).toBe(true);
     }
-    expect(ownOutputs(stackJson)).toEqual(['dataset_versions_table', 'datasets_bucket', 'object_digest_function', 'object_digest_image']);
-    expect(stackJson['//'].gaiops).toEqual({ platform: 'gai', environment: 'dev', ephemeral: true });
+    const publish = Object.values(json.workloads.resource.terraform_data) as { provisioner: { 'local-exec': { environment: { CONTEXT: string } } }[] }[];
+    expect(publish).toHaveLength(2);
+    for (const p of publish) {
+      const context = join(outdir, 'stacks/dev-workloads', p.provisioner[0]['local-exec'].environment.CONTEXT);
+      expect(existsSync(join(context, 'Dockerfile'))).toBe(true);
+      expect(existsSync(join(context, 'index.js'))).toBe(true);
+    }
   });
 
-  it('ships the Lambda zip and the container context as assets beside the stack', () => {
-    const fn = Object.values(stackJson.resource.aws_lambda_function)[0] as { filename: string };
-    expect(existsSync(join(outdir, 'stacks/foundation', fn.filename))).toBe(true);
-    const publish = Object.values(stackJson.resource.terraform_data)[0] as { provisioner: { 'local-exec': { environment: { CONTEXT: string } } }[] };
-    const context = join(outdir, 'stacks/foundation', publish.provisioner[0]['local-exec'].environment.CONTEXT);
-    expect(existsSync(join(context, 'Dockerfile'))).toBe(true);
-    expect(existsSync(join(context, 'index.js'))).toBe(true);
+  it('applies the presets: dev is ephemeral and cheap, prod is protected, redundant and on S3 state', () => {
+    expect(json.data['//'].gaiops).toEqual({ platform: 'gai', environment: 'dev', ephemeral: true });
+    expect(prod.data['//'].gaiops).toEqual({ platform: 'gai', environment: 'prod', ephemeral: false });
+    expect(Object.keys(json.cluster.resource.aws_nat_gateway)).toHaveLength(1);
+    expect(Object.keys(prod.cluster.resource.aws_nat_gateway)).toHaveLength(3);
+    const tables = (stack: any) => Object.values(stack.resource.aws_dynamodb_table) as any[];
+    expect(tables(prod.data).every((t) => t.deletion_protection_enabled === true && t.lifecycle?.prevent_destroy === true)).toBe(true);
+    expect(tables(json.data).every((t) => t.deletion_protection_enabled === false && t.lifecycle?.prevent_destroy !== true)).toBe(true);
+    const retention = (stack: any) => new Set((Object.values(stack.resource.aws_cloudwatch_log_group) as any[]).map((g) => g.retention_in_days));
+    expect([...retention(json.data)]).toEqual([30]);
+    expect([...retention(prod.data)]).toEqual([731]);
+    const alarmPeriods = (stack: any) => new Set((Object.values(stack.resource.aws_cloudwatch_metric_alarm) as any[]).filter((a) => a.namespace === 'AWS/Lambda').map((a) => a.period));
+    expect([...alarmPeriods(prod.observability)]).toEqual([60]);
+    expect([...alarmPeriods(json.observability)]).toEqual([300]);
+    // State: dev in local files beside cdktf.out (no absolute paths); prod in S3 with encryption and lockfile locking.
+    for (const layer of LAYERS) expect(json[layer].terraform.backend, layer).toEqual({ local: { path: `../../../terraform.state/dev-${layer}.tfstate` } });
+    const devRemote = Object.values(json.workloads.data.terraform_remote_state) as any[];
+    for (const r of devRemote) expect(r.config.path).toMatch(/^\.\.\/\.\.\/\.\.\/terraform\.state\/dev-(data|cluster|addons)\.tfstate$/);
+    for (const layer of LAYERS) {
+      expect(prod[layer].terraform.backend.s3, layer).toMatchObject({ bucket: 'acme-terraform-state-111122223333', key: `gaiops/gai-prod/prod-${layer}.tfstate`, encrypt: true, use_lockfile: true });
+    }
+    // Cross-stack references in prod read the producer's S3 state.
+    const remote = Object.values(prod.workloads.data.terraform_remote_state) as any[];
+    expect(remote.length).toBeGreaterThan(0);
+    for (const r of remote) expect(r.backend).toBe('s3');
+  });
+
+  it('gives each data domain its own key: features, models, telemetry, cluster', () => {
+    const keyPaths = (stack: any) => (Object.values(stack.resource.aws_kms_key) as any[]).map((k) => k['//'].metadata.path as string);
+    expect(keyPaths(json.data)).toEqual(expect.arrayContaining(['dev/dev-data/FeatureDataKey/Resource', 'dev/dev-data/ModelDataKey/Resource']));
+    expect(keyPaths(json.observability).some((p) => p.startsWith('dev/dev-observability/TelemetryKey/'))).toBe(true);
   });
 
   it('is reproducible: a second synth gives the same stack JSON', () => {
     const again = mkdtempSync(join(tmpdir(), 'gaiops-ref-'));
     try {
-      buildReferenceApp({ outdir: again }).synth();
-      for (const stack of STACKS) {
+      buildReferenceApp({ outdir: again, platforms: ['dev'] }).synth();
+      for (const stack of STACKS.filter((s) => s.startsWith('dev-'))) {
         expect(readFileSync(join(again, `stacks/${stack}/cdk.tf.json`), 'utf8')).toBe(readFileSync(join(outdir, `stacks/${stack}/cdk.tf.json`), 'utf8'));
       }
     } finally {

@@ -4,16 +4,28 @@ import { mkdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { buildRuntime, loadRuntimeManifest } from '../../core/bundling/runtime-artifact';
+import { GaiConfigError } from '../../core/errors';
+import { App } from '../../core/tf';
+import { GaiPlatform } from '../../platform/gai-platform';
+import { loadPlatformConfig, type GaiPlatformConfig } from '../../platform/platform-config';
+import { RUNTIMES } from '../../runtimes';
 import { EXIT, EXIT_CODES_HELP, UsageError, parseCommandArgs, readCdktfJson, type CliIo } from '../args';
 
-export const SYNTH_HELP = `Usage: gaiops synth [--app <command>] [--output <dir>]
+export const SYNTH_HELP = `Usage: gaiops synth [--config <file>] [--app <command>] [--output <dir>]
 
-Runs the cdktf app so it writes <dir>/manifest.json and <dir>/stacks/<stack>/cdk.tf.json.
+With --config: builds a GaiPlatform from a YAML or JSON platform config (see
+schemas/gaiops-platform.schema.json) in this process — validating the config, bundling the
+runtimes when they are missing or stale, building and synthesizing the stacks — and reports
+each step on stderr. Config problems are listed as <file>: <field path>: <message> (exit 2).
+
+Without --config: runs the cdktf app so it writes <dir>/manifest.json and <dir>/stacks/<stack>/cdk.tf.json.
 The command runs through the shell in the current directory, with CDKTF_OUTDIR=<dir>
 (the absolute path; cdktf's App reads it when no outdir is passed in code) and, when
 cdktf.json has a "context", CDKTF_CONTEXT_JSON. Its output goes straight to the terminal.
 
 Options:
+  --config <file>   platform config (.yaml, .yml or .json) to synthesize instead of the app
   --app <command>   command that synthesizes the app (default: "app" of ./cdktf.json)
   --output <dir>    output directory (default: "output" of ./cdktf.json, else cdktf.out)
   -h, --help        show this help
@@ -24,10 +36,17 @@ export async function synthCommand(argv: readonly string[], io: CliIo): Promise<
   const { values } = parseCommandArgs('synth', argv, {
     app: { type: 'string' },
     output: { type: 'string', short: 'o' },
+    config: { type: 'string', short: 'c' },
   });
   if (values.help) {
     io.stdout.write(`${SYNTH_HELP}\n`);
     return EXIT.OK;
+  }
+  if (values.config !== undefined) {
+    if (values.app !== undefined) throw new UsageError('gaiops synth: --config and --app exclude each other');
+    const cdktf = readCdktfJson(io.cwd);
+    const output = values.output ?? (typeof cdktf?.output === 'string' && cdktf.output !== '' ? cdktf.output : 'cdktf.out');
+    return synthPlatform(resolve(io.cwd, values.config), resolve(io.cwd, output), io);
   }
 
   const config = readCdktfJson(io.cwd);
@@ -86,6 +105,53 @@ export async function synthCommand(argv: readonly string[], io: CliIo): Promise<
     return EXIT.FAILED;
   }
   io.stderr.write(`gaiops synth: wrote ${manifest}\n`);
+  return EXIT.OK;
+}
+
+/** `--config`: validate, bundle what is missing, build the GaiPlatform and synthesize, with progress on stderr. */
+function synthPlatform(file: string, outdir: string, io: CliIo): number {
+  const started = Date.now();
+  const step = (what: string) => io.stderr.write(`gaiops synth: [${((Date.now() - started) / 1000).toFixed(1)}s] ${what}\n`);
+  step(`validating ${file}`);
+  let config: GaiPlatformConfig;
+  try {
+    config = loadPlatformConfig(file);
+  } catch (err) {
+    if (err instanceof GaiConfigError) {
+      io.stderr.write(`${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  const stale = RUNTIMES.filter((r) => {
+    try {
+      loadRuntimeManifest(r.name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (stale.length > 0) {
+    step(`bundling ${stale.length} runtime${stale.length === 1 ? '' : 's'} (${stale.map((r) => r.name).join(', ')})`);
+    for (const r of stale) buildRuntime(r);
+  }
+  mkdirSync(outdir, { recursive: true });
+  const app = new App({ outdir });
+  step(`building the ${config.preset} platform ${config.settings.prefix}-${config.settings.environment}`);
+  let platform: GaiPlatform;
+  try {
+    platform = new GaiPlatform(app, config.settings.environment, config);
+  } catch (err) {
+    if (err instanceof GaiConfigError) {
+      io.stderr.write(`${err.message}\n`);
+      return EXIT.USAGE;
+    }
+    throw err;
+  }
+  const names = platform.orderedStacks.map((s) => s.node.id);
+  step(`synthesizing ${names.length} stacks (policy pack included): ${names.join(' → ')}`);
+  app.synth();
+  step(`wrote ${join(outdir, 'manifest.json')}`);
   return EXIT.OK;
 }
 
