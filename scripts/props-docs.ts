@@ -20,6 +20,13 @@ import {
 import { TrainingStoragePropsSchema, TrainingVolumesPropsSchema } from '../src/gpu-training-cluster/storage-schema';
 import { ClusterAddonsPropsSchema } from '../src/gpu-training-cluster/addons-schema';
 import { SecureTopicPropsSchema } from '../src/core/secure-topic';
+import { TrainingJobApiPropsSchema, TrainingJobApiRbacPropsSchema, TrainingJobApiTeamSchema } from '../src/gpu-training-cluster/training-job-api-schema';
+import { TrainingRequestSchema } from '../src/gpu-training-cluster/runtime/training-api/training-request';
+import { FeatureServerPropsSchema } from '../src/feature-store/feature-server-schema';
+import { RegistryServerPropsSchema } from '../src/model-registry/registry-server-schema';
+import { DriftJobPropsSchema } from '../src/monitoring-stack/drift-job-schema';
+import { RolloutControllerPropsSchema } from '../src/inference-service/rollout-controller-schema';
+import { RolloutThresholdsSchema } from '../src/inference-service/runtime/rollout/rollout-config';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GaiPlatformConfigSchema, platformConfigJsonSchema, StateBackendSchema } from '../src/platform/platform-config';
@@ -52,6 +59,15 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/platform/README.md', name: 'GaiPlatform', schema: GaiPlatformConfigSchema },
   { file: 'src/platform/README.md', name: 'StateBackend', schema: StateBackendSchema },
   { file: 'src/core/README.md', name: 'PlatformSettings', schema: PlatformSettingsSchema },
+  { file: 'src/monitoring-stack/README.md', name: 'DriftJob', schema: DriftJobPropsSchema },
+  { file: 'src/feature-store/README.md', name: 'FeatureServer', schema: FeatureServerPropsSchema },
+  { file: 'src/model-registry/README.md', name: 'RegistryServer', schema: RegistryServerPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingJobApi', schema: TrainingJobApiPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingJobApiTeam', schema: TrainingJobApiTeamSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingJobApiRbac', schema: TrainingJobApiRbacPropsSchema },
+  { file: 'src/gpu-training-cluster/README.md', name: 'TrainingRequest', schema: TrainingRequestSchema },
+  { file: 'src/inference-service/README.md', name: 'RolloutController', schema: RolloutControllerPropsSchema },
+  { file: 'src/inference-service/README.md', name: 'RolloutThresholds', schema: RolloutThresholdsSchema },
   { file: 'src/core/README.md', name: 'PlatformStack', schema: PlatformStackPropsSchema },
   { file: 'src/core/README.md', name: 'EncryptionKey', schema: EncryptionKeyPropsSchema },
   { file: 'src/core/README.md', name: 'SecureBucket', schema: SecureBucketPropsSchema },

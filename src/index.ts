@@ -222,13 +222,88 @@ export { burnRateRules, SRE_WORKBOOK_WINDOWS, type BurnRateSlo, type BurnRateWin
 export { dashboard, dashboardJson, datasourceVariable, queryVariable, type Dashboard, type DashboardSpec, type PanelSpec } from './monitoring-stack/dashboards/model';
 export { platformDashboards } from './monitoring-stack/dashboards/platform-dashboards';
 export { DriftDetector, DriftDetectorPropsSchema, type DriftDetectorProps } from './monitoring-stack/drift-detector';
-export { DriftConfigSchema, DRIFT_ENV, type DriftConfig, type DriftConfigInput } from './monitoring-stack/drift-config';
+export { DriftConfigSchema, DRIFT_ENV, DRIFT_RUN_FORMS, driftEnvironment, type DriftRunForm, type DriftConfig, type DriftConfigInput } from './monitoring-stack/drift-config';
+export { DriftJob, DRIFT_JOB_FINAL_EXIT_CODES, DRIFT_JOB_NETWORK_POLICIES, defaultDriftJobName } from './monitoring-stack/drift-job';
+export { DriftJobPropsSchema, type DriftJobProps, type DriftJobConfig, kubernetesSchedule, DRIFT_JOB_DEFAULT_RESOURCES } from './monitoring-stack/drift-job-schema';
 export { createGateway, startGateway, type Gateway, type GatewayOptions, type GatewayServer, type GatewayServerOptions } from './inference-service/runtime/gateway/gateway';
 export { hashApiKey } from './inference-service/runtime/gateway/key-ring';
 export { TeamAccess, PersonaRole, EKS_ACCESS_POLICIES, type PersonaAccess, type EksAccessGrant, type EksAccessLevel } from './platform/team-access';
 export { TeamAccessPropsSchema, PERSONAS, personaGroup, type Persona, type TeamAccessProps } from './platform/team-access-schema';
 export { TeamRbac, TeamRbacPropsSchema, TEAM_RBAC_ROLES, type TeamRbacProps, type RbacRule } from './platform/team-rbac';
 export { podIdentityRole, POD_IDENTITY_SESSION_TAGS, type PodIdentityRoleOptions } from './core/iam/pod-identity-role';
+
+// InferenceService progressive delivery
+export { RolloutController, RolloutControllerAccess, ROLLOUT_SCHEDULE, type RolloutControllerAccessProps } from './inference-service/rollout-controller';
+export { RolloutControllerPropsSchema, RolloutServiceSchema, type RolloutControllerProps, type RolloutControllerConfig, type RolloutService } from './inference-service/rollout-controller-schema';
+export {
+  MODEL_VERSION_ANNOTATION,
+  PrometheusSourceSchema,
+  ROLLOUT_EVENT_SOURCE,
+  ROLLOUT_EVENT_TYPES,
+  RolloutConfigSchema,
+  RolloutThresholdsSchema,
+  type RolloutConfig,
+} from './inference-service/runtime/rollout/rollout-config';
+
+// In-cluster forms of the data services
+export {
+  HttpWorkload,
+  HttpWorkloadPropsSchema,
+  WorkloadClientSchema,
+  WORKLOAD_NETWORK_POLICIES,
+  RESTRICTED_CONTAINER,
+  podSecurity,
+  containerSecurity,
+  topologySpread,
+  httpProbe,
+  restrictedNamespaceLabels,
+  containerResourcesSchema,
+  PinnedContainerImageSchema,
+  type HttpWorkloadProps,
+  type WorkloadClient,
+} from './core/k8s/http-workload';
+export { FeatureServer, FEATURE_SERVER_COMPONENT, type FeatureServerProps } from './feature-store/feature-server';
+export { FeatureServerPropsSchema } from './feature-store/feature-server-schema';
+export { SERVING_FORMS, type ServingForm } from './feature-store/schema';
+export { RegistryServer, REGISTRY_SERVER_COMPONENT, type RegistryServerProps } from './model-registry/registry-server';
+export { RegistryServerPropsSchema, RegistryCallerSchema, REGISTRY_ACCESS_LEVELS } from './model-registry/registry-server-schema';
+
+// GpuTrainingCluster training-job API, EKS/STS clients
+export {
+  TrainingJobApi,
+  TrainingJobApiRbac,
+  TRAINING_JOB_API_ROUTES,
+  TRAINING_JOB_API_RULES,
+  DEFAULT_TRAINING_API_GROUP,
+  type TrainingJobApiProps,
+  type TrainingJobApiRbacProps,
+  type TrainingJobApiTeam,
+} from './gpu-training-cluster/training-job-api';
+export { TrainingJobApiPropsSchema, TrainingJobApiRbacPropsSchema, TrainingJobApiTeamSchema } from './gpu-training-cluster/training-job-api-schema';
+export { TrainingRequestSchema, type TrainingRequestInput } from './gpu-training-cluster/runtime/training-api/training-request';
+export { renderTrialObject } from './gpu-training-cluster/sweep';
+export { KubeClient, KubeApiError, eksKubeClient, resourcePath } from './core/runtime/kube-client';
+export { eksToken, identityToken, verifyIdentityToken, verifyEksToken, IdentityTokenError, type VerifiedIdentity, type CredentialSource } from './core/runtime/sts-identity';
+
+// plan-guard: stateful resources in Terraform plans
+export {
+  AllowListSchema,
+  PlanGuardInputError,
+  STATEFUL_RESOURCES,
+  TerraformPlanSchema,
+  addressMatches,
+  guardPlan,
+  parseAllowList,
+  type AllowEntry,
+  type AllowedFinding,
+  type AttributePath,
+  type PlanAction,
+  type PlanFinding,
+  type PlanGuardReport,
+  type PlanGuardWarning,
+  type ProtectionCheck,
+  type StatefulResourceType,
+} from './core/policy/plan-guard';
 
 // GaiPlatform: the whole platform from one config
 export {

@@ -82,6 +82,18 @@ export const RUNTIMES = [
       dockerfile: 'src/monitoring-stack/runtime/drift/Dockerfile',
     },
   },
+  {
+    // The InferenceService progressive-delivery controller: shifts gateway weights in steps on
+    // registry alias changes, checks the candidate's health in Prometheus, rolls back.
+    name: 'inference-rollout',
+    lambda: { entry: 'src/inference-service/runtime/rollout/lambda.ts' },
+  },
+  {
+    // The GpuTrainingCluster training-job API: validated training requests become Jobs/TrainJobs/
+    // PyTorchJobs in team namespaces through the EKS API (quota, image allow-list, callers).
+    name: 'training-job-api',
+    lambda: { entry: 'src/gpu-training-cluster/runtime/training-api/lambda.ts' },
+  },
 ] as const satisfies readonly RuntimeDefinition[];
 
 export type RuntimeName = (typeof RUNTIMES)[number]['name'];

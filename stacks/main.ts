@@ -3,8 +3,7 @@
  * `GaiPlatform` config. `npm run synth` (or `cdktf synth`) writes
  * `cdktf.out/stacks/<environment>-<layer>/cdk.tf.json` for both — 12 stacks:
  *
- *   <env>-data ─► <env>-cluster ─► <env>-addons ─► <env>-workloads
- *                                        └───────► <env>-observability ─► <env>-access
+ *   <env>-data ─► <env>-cluster ─► <env>-addons ─► <env>-workloads ─► <env>-observability ─► <env>-access
  *
  * (`cdktf.out/manifest.json` records each stack's `dependencies`.) Apply one environment's stacks
  * in that order; `gaiops validate` and `gaiops plan-guard` guard CI (see examples/ci/).
@@ -65,6 +64,9 @@ export const REFERENCE_DEV_CONFIG: GaiPlatformConfigInput = {
         { name: 'challenger', model: { name: 'assistant-llm', alias: 'canary' }, pool: 'gpu-a10g', weight: 10, replicas: { min: 0, max: 2 }, scaleToZero: true },
       ],
       ingress: { certificateArn: REFERENCE_CERTIFICATE_ARN },
+      // A new `canary` version gets 5 → 25 → 50 → 100 % of the challenger's traffic share, 10 minutes
+      // per healthy step, rolled back on errors or latency.
+      rollout: { bakeMinutes: 10 },
       drift: {
         columns: [
           { name: 'input_tokens', type: 'numeric' },

@@ -24,10 +24,13 @@ export const EXIT = {
 export const EXIT_CODES_HELP = `Exit codes:
   0  success (validate: no unsuppressed error findings; warnings never fail)
   1  validate: unsuppressed error findings
+     plan-guard: the plan deletes, replaces or weakens a stateful resource not in the allow-list
      synth: the app exited 0 but wrote no new <dir>/manifest.json
      dev: the playground could not start (port in use, an embedded service failed) or stop cleanly
   2  usage error (unknown command or option, missing value) or unreadable input
-     (no app command, missing or invalid manifest.json / cdk.tf.json / cdktf.json)
+     (no app command, missing or invalid manifest.json / cdk.tf.json / cdktf.json;
+     synth --config: an invalid platform config; cost: a region the price table does not
+     cover; diagram: --out not writable)
   n  synth: the app's own non-zero exit code, passed through (128+s when killed by signal s)`;
 
 /** A problem with how gaiops was called or with its input: reported on stderr, exit 2. */

@@ -3,7 +3,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { EXIT, EXIT_CODES_HELP, UsageError, type CliIo } from './args';
+import { COST_HELP, costCommand } from './commands/cost';
 import { DEV_HELP, devCommand } from './commands/dev';
+import { DIAGRAM_HELP, diagramCommand } from './commands/diagram';
+import { PLAN_GUARD_HELP, planGuardCommand } from './commands/plan-guard';
 import { SYNTH_HELP, synthCommand } from './commands/synth';
 import { VALIDATE_HELP, validateCommand } from './commands/validate';
 
@@ -19,6 +22,9 @@ interface Command {
 const COMMANDS: Readonly<Record<string, Command>> = {
   synth: { summary: 'run the cdktf app, writing cdktf.out/ (manifest + stacks)', help: SYNTH_HELP, run: synthCommand },
   validate: { summary: 'check synthesized stacks against the gaiops policy rules', help: VALIDATE_HELP, run: validateCommand },
+  'plan-guard': { summary: 'fail a Terraform plan that destroys, replaces or weakens a stateful resource', help: PLAN_GUARD_HELP, run: planGuardCommand },
+  cost: { summary: 'estimate monthly on-demand cost per stack (dated list prices)', help: COST_HELP, run: costCommand },
+  diagram: { summary: 'draw stacks, constructs and data flows as a Mermaid flowchart', help: DIAGRAM_HELP, run: diagramCommand },
   dev: { summary: 'run the local playground (registry, features, gateway) on 127.0.0.1', help: DEV_HELP, run: (argv, io) => devCommand(argv, io) },
 };
 
@@ -26,7 +32,7 @@ export const MAIN_HELP = `Usage: gaiops <command> [options]
 
 Commands:
 ${Object.entries(COMMANDS)
-  .map(([name, c]) => `  ${name.padEnd(10)}${c.summary}`)
+  .map(([name, c]) => `  ${name.padEnd(12)}${c.summary}`)
   .join('\n')}
 
 Options:

@@ -70,7 +70,8 @@ export class SecureTopic extends Construct {
       sid: 'DenyInsecureTransport',
       effect: 'Deny',
       principals: { AWS: ['*'] },
-      actions: ['sns:Publish', 'sns:Subscribe', 'sns:Receive'],
+      // (`sns:Receive` is not an IAM action — hashicorp/terraform-provider-aws#11776 — so it is not listed.)
+      actions: ['sns:Publish', 'sns:Subscribe'],
       resources: [this.topicArn],
       conditions: { Bool: { 'aws:SecureTransport': 'false' } },
     });

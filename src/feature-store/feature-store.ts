@@ -30,7 +30,7 @@ import {
   type FeatureStoreConfig,
   type FeatureType,
 } from './feature-group';
-import { FeatureStorePropsSchema, PARTITION_COLUMN, type FeatureStoreProps } from './schema';
+import { FeatureStorePropsSchema, PARTITION_COLUMN, type FeatureStoreProps, type FeatureStorePropsParsed, type ServingForm } from './schema';
 
 /** Every route of the serving API (all AWS_IAM-authorised). */
 export const FEATURE_STORE_ROUTES = {
@@ -104,10 +104,13 @@ export class FeatureStore extends Construct {
   readonly ingestQueue: SecureQueue;
   readonly ingestDeadLetterQueue: SecureQueue;
   readonly ingest: NodeFunction;
-  readonly serving: NodeFunction;
-  readonly api: HttpApi;
-  /** `https://<id>.execute-api.<region>.amazonaws.com` (a token). */
-  readonly apiUrl: string;
+  /** Where the serving API runs (`servingForm` prop). */
+  readonly servingForm: ServingForm;
+  /**
+   * The `FS_*` environment of the serving runtime (bucket, tables, config key, PII secret ARN):
+   * what the serving function gets, and what a FeatureServer container gets.
+   */
+  readonly runtimeEnvironment: Readonly<Record<string, string>>;
   /** The ARN of the secret holding the HMAC key for `pii: hash` columns (a token, or the ARN you passed). */
   readonly piiKeySecretArn: string;
   /** The secret, when the store created it. */
@@ -123,6 +126,22 @@ export class FeatureStore extends Construct {
 
   private readonly ctx: PlatformContext;
   private readonly piiKeySecretKeyArn?: string;
+  private readonly lambdaServing?: { readonly fn: NodeFunction; readonly api: HttpApi };
+
+  /** The serving function (`servingForm` `lambda` or `both`; throws for `kubernetes`). */
+  get serving(): NodeFunction {
+    return this.lambdaApi('serving').fn;
+  }
+
+  /** The AWS_IAM-authorised HTTP API (`servingForm` `lambda` or `both`; throws for `kubernetes`). */
+  get api(): HttpApi {
+    return this.lambdaApi('api').api;
+  }
+
+  /** `https://<id>.execute-api.<region>.amazonaws.com` (a token; `servingForm` `lambda` or `both`, throws for `kubernetes`). */
+  get apiUrl(): string {
+    return this.lambdaApi('apiUrl').api.url;
+  }
 
   constructor(scope: Construct, id: string, props: FeatureStoreProps) {
     super(scope, id);
@@ -270,31 +289,9 @@ export class FeatureStore extends Construct {
     });
 
     // ── Serving API ──────────────────────────────────────────────────────────────────────────
-    this.serving = new NodeFunction(this, 'Serving', {
-      code: LambdaCode.fromRuntime('feature-store-serving'),
-      description: `Feature store API (${this.node.path}): online features, push, dataset versions`,
-      memorySize: p.serving.memorySize,
-      timeoutSeconds: p.serving.timeoutSeconds,
-      reservedConcurrency: p.serving.reservedConcurrency,
-      environment,
-      encryptionKey: key,
-    });
-    this.onlineTable.grantReadData(this.serving);
-    this.onlineTable.grantWriteData(this.serving); // push
-    this.versionsTable.grantReadData(this.serving);
-    this.versionsTable.grantWriteData(this.serving); // tag, revert
-    for (const area of [AREAS.offline, AREAS.manifests]) this.bucket.grantReadPrefix(this.serving, area); // verify
-    // push: the same pipeline as the ingest (offline files, rejected rows, a manifest per version).
-    for (const area of [AREAS.offline, AREAS.rejected, AREAS.manifests]) this.bucket.grantWritePrefix(this.serving, area);
-    this.grantConfigRead(this.serving);
-    this.grantNotFoundAnswers(this.serving);
-    this.grantPiiKeyRead(this.serving); // push applies the PII transforms
-    this.api = new HttpApi(this, 'Api', {
-      handler: this.serving,
-      routes: Object.values(FEATURE_STORE_ROUTES),
-      throttling: p.apiThrottling,
-    });
-    this.apiUrl = this.api.url;
+    this.servingForm = p.servingForm;
+    this.runtimeEnvironment = environment;
+    if (p.servingForm !== 'kubernetes') this.lambdaServing = this.createLambdaServing(p, environment, key);
 
     // ── Query: Glue catalog + Athena ─────────────────────────────────────────────────────────
     this.glueDatabase = new GlueCatalogDatabase(this, 'Catalog', {
@@ -339,9 +336,59 @@ export class FeatureStore extends Construct {
     this.workgroupName = this.workgroup.name;
   }
 
-  /** Invoke `POST /get-online-features`. */
+  /** The serving function behind the AWS_IAM-authorised HTTP API. */
+  private createLambdaServing(p: FeatureStorePropsParsed, environment: Record<string, string>, key: EncryptionKey): { fn: NodeFunction; api: HttpApi } {
+    const fn = new NodeFunction(this, 'Serving', {
+      code: LambdaCode.fromRuntime('feature-store-serving'),
+      description: `Feature store API (${this.node.path}): online features, push, dataset versions`,
+      memorySize: p.serving.memorySize,
+      timeoutSeconds: p.serving.timeoutSeconds,
+      reservedConcurrency: p.serving.reservedConcurrency,
+      environment,
+      encryptionKey: key,
+    });
+    this.onlineTable.grantReadData(fn);
+    this.onlineTable.grantWriteData(fn); // push
+    this.versionsTable.grantReadData(fn);
+    this.versionsTable.grantWriteData(fn); // tag, revert
+    for (const area of [AREAS.offline, AREAS.manifests]) this.bucket.grantReadPrefix(fn, area); // verify
+    // push: the same pipeline as the ingest (offline files, rejected rows, a manifest per version).
+    for (const area of [AREAS.offline, AREAS.rejected, AREAS.manifests]) this.bucket.grantWritePrefix(fn, area);
+    this.grantConfigRead(fn);
+    this.grantNotFoundAnswers(fn);
+    this.grantPiiKeyRead(fn); // push applies the PII transforms
+    const api = new HttpApi(this, 'Api', {
+      handler: fn,
+      routes: Object.values(FEATURE_STORE_ROUTES),
+      throttling: p.apiThrottling,
+    });
+    return { fn, api };
+  }
+
+  private lambdaApi(what: string): { fn: NodeFunction; api: HttpApi } {
+    if (!this.lambdaServing) {
+      throw new GaiError(
+        'gaiops:feature-store:no-lambda-api',
+        `${this.node.path}: ${what} does not exist with servingForm 'kubernetes' (no serving function, no HTTP API); callers reach the FeatureServer in the cluster, admitted by its NetworkPolicy`,
+      );
+    }
+    return this.lambdaServing;
+  }
+
+  /** Invoke `POST /get-online-features` (the HTTP API: throws for `servingForm` `kubernetes`, whose callers the FeatureServer's NetworkPolicy admits). */
   grantRead(grantee: IGrantable): Grant {
-    return this.api.grantInvoke(grantee, [FEATURE_STORE_ROUTES.getOnlineFeatures]);
+    return this.lambdaApi('grantRead (the HTTP API route)').api.grantInvoke(grantee, [FEATURE_STORE_ROUTES.getOnlineFeatures]);
+  }
+
+  /**
+   * What a FeatureServer container needs to answer `get-online-features`: read the online table
+   * (decrypting through DynamoDB) and the groups config object. Nothing else: no writes, no
+   * versions, no PII key.
+   */
+  grantOnlineServing(grantee: IGrantable): Grant {
+    const grants = [this.onlineTable.grantReadData(grantee)];
+    grants.push(this.grantConfigRead(grantee));
+    return combine(grantee, grants);
   }
 
   /**
@@ -351,7 +398,7 @@ export class FeatureStore extends Construct {
   grantIngest(grantee: IGrantable, group?: string): Grant {
     const groups = group === undefined ? this.groups : [this.group(group)];
     const grants = groups.map((g) => this.bucket.grantWritePrefix(grantee, OFFLINE_LAYOUT.raw(g.name)));
-    grants.push(this.api.grantInvoke(grantee, [FEATURE_STORE_ROUTES.push]));
+    if (this.lambdaServing) grants.push(this.lambdaServing.api.grantInvoke(grantee, [FEATURE_STORE_ROUTES.push]));
     return combine(grantee, grants);
   }
 
@@ -368,7 +415,7 @@ export class FeatureStore extends Construct {
     if (group === undefined) {
       grants.push(this.bucket.grantReadPrefix(grantee, AREAS.offline));
       grants.push(this.bucket.grantReadPrefix(grantee, AREAS.manifests));
-      grants.push(this.api.grantInvoke(grantee, [FEATURE_STORE_ROUTES.listVersions, FEATURE_STORE_ROUTES.getVersion]));
+      if (this.lambdaServing) grants.push(this.lambdaServing.api.grantInvoke(grantee, [FEATURE_STORE_ROUTES.listVersions, FEATURE_STORE_ROUTES.getVersion]));
       tableArns = [ctx.arn('glue', `table/${this.glueDatabaseName}/*`)];
     } else {
       const g = this.group(group);
@@ -377,14 +424,16 @@ export class FeatureStore extends Construct {
       }
       grants.push(this.bucket.grantReadPrefix(grantee, offlineGroupPrefix(g.name)));
       grants.push(this.bucket.grantReadPrefix(grantee, OFFLINE_LAYOUT.manifests(g.name)));
-      grants.push(
-        Grant.addTo(grantee, [
-          {
-            actions: ['execute-api:Invoke'],
-            resources: [FEATURE_STORE_ROUTES.listVersions, FEATURE_STORE_ROUTES.getVersion].map((r) => this.routeArnForGroup(r, g.name)),
-          },
-        ]),
-      );
+      if (this.lambdaServing) {
+        grants.push(
+          Grant.addTo(grantee, [
+            {
+              actions: ['execute-api:Invoke'],
+              resources: [FEATURE_STORE_ROUTES.listVersions, FEATURE_STORE_ROUTES.getVersion].map((r) => this.routeArnForGroup(r, g.name)),
+            },
+          ]),
+        );
+      }
       tableArns = [ctx.arn('glue', `table/${this.glueDatabaseName}/${g.name}`)];
     }
     grants.push(
@@ -423,9 +472,10 @@ export class FeatureStore extends Construct {
   }
 
   /** Read the groups config object (decrypting through S3 for this bucket only). */
-  private grantConfigRead(grantee: IGrantable): void {
-    this.encryptionKey.grantDecrypt(grantee, { viaService: 's3', encryptionContext: { 'aws:s3:arn': this.bucket.bucketArn } });
-    Grant.addTo(grantee, [{ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${this.bucket.bucketArn}/${OFFLINE_LAYOUT.config}`] }]);
+  private grantConfigRead(grantee: IGrantable): Grant {
+    const key = this.encryptionKey.grantDecrypt(grantee, { viaService: 's3', encryptionContext: { 'aws:s3:arn': this.bucket.bucketArn } });
+    const object = Grant.addTo(grantee, [{ actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: [`${this.bucket.bucketArn}/${OFFLINE_LAYOUT.config}`] }]);
+    return combine(grantee, [key, object]);
   }
 
   /**

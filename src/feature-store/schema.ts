@@ -11,6 +11,10 @@ import { FeatureGroupSchema } from './feature-group';
 /** The offline tables' partition column (`offline/<group>/date=YYYY-MM-DD/`). */
 export const PARTITION_COLUMN = 'date';
 
+/** Where the serving API runs: the Lambda function behind the HTTP API, the FeatureServer container on EKS, or both. */
+export const SERVING_FORMS = ['lambda', 'kubernetes', 'both'] as const;
+export type ServingForm = (typeof SERVING_FORMS)[number];
+
 /** 10 GiB: the default per-query scan limit of the Athena workgroup. */
 export const DEFAULT_BYTES_SCANNED_CUTOFF = 10 * 1024 ** 3;
 
@@ -115,6 +119,12 @@ export const FeatureStorePropsSchema = z
       .default(SERVING_DEFAULTS)
       .describe(
         'Serving function behind the API. Default 1024 MB (`memorySize`), 29 s (`timeoutSeconds`, at most the API\'s 30-second integration timeout), unreserved concurrency (`reservedConcurrency`).',
+      ),
+    servingForm: z
+      .enum(SERVING_FORMS)
+      .default('lambda')
+      .describe(
+        'Where the serving API runs: `lambda` (the serving function behind the AWS_IAM-authorised HTTP API), `kubernetes` (no function, no API: add a FeatureServer — the same handler as a container on EKS, online reads only — in a workloads stack), or `both`. Default `lambda`.',
       ),
     apiThrottling: z
       .strictObject({

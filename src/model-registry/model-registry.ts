@@ -11,6 +11,7 @@ import { Grant, type IGrantable, type IPrincipal } from '../core/iam/grant';
 import { renderPolicy, type PolicyStatement } from '../core/iam/policy-statement';
 import { HttpApi, type HttpRoute } from '../core/http-api';
 import { LambdaCode } from '../core/lambda-code';
+import { protectFromDestroy } from '../core/protection';
 import { fitName } from '../core/naming';
 import { NodeFunction } from '../core/node-function';
 import { PlatformContext } from '../core/platform-context';
@@ -309,6 +310,8 @@ export class ModelRegistry extends Construct {
         retentionDays: p.eventArchive.retentionDays,
         kmsKeyIdentifier: key.keyArn,
       });
+      // The audit trail of every registry event: keep it outside ephemeral environments.
+      protectFromDestroy(this.eventArchive, ctx);
     }
     this.deploymentEventsRoute = new RegistryEventRoute(this, 'DeploymentEventsRule', {
       eventBusName: this.eventBusName,
@@ -334,7 +337,7 @@ export class ModelRegistry extends Construct {
         [MODEL_REGISTRY_ENV.config]: Lazy.stringValue({ produce: () => this.renderConfig() }),
       },
     });
-    this.grantHandler(this.handler);
+    this.grantApiRuntime(this.handler);
 
     this.api = new HttpApi(this, 'Api', {
       handler: this.handler,
@@ -423,8 +426,11 @@ export class ModelRegistry extends Construct {
     if (upload) this.artifactBucket.grantWritePrefix(grantee, ARTIFACT_UPLOAD_PREFIX);
   }
 
-  /** Exactly what the API needs. */
-  private grantHandler(fn: NodeFunction): void {
+  /**
+   * Exactly what the registry API runtime needs (tables, audit log, artifacts, key, event bus): the
+   * API function's permissions, also given to its container form (RegistryServer).
+   */
+  grantApiRuntime(fn: IGrantable): void {
     this.metadataTable.grantReadData(fn);
     this.metadataTable.grantWriteData(fn);
     // Audit log: append and read, never update or delete.

@@ -16,6 +16,18 @@ export const DRIFT_ENV = {
   configFile: 'DRIFT_CONFIG_FILE',
 } as const;
 
+/** Where a DriftDetector's analysis runs: a scheduled Lambda, or a Kubernetes CronJob (`DriftJob`) for windows beyond Lambda's 15 minutes / 10 GB. */
+export const DRIFT_RUN_FORMS = ['lambda', 'kubernetes'] as const;
+export type DriftRunForm = (typeof DRIFT_RUN_FORMS)[number];
+
+/**
+ * The environment both forms of the runtime get (the Lambda's `environment.variables`, the
+ * CronJob container's `env`): the one source, so the two forms cannot drift apart.
+ */
+export function driftEnvironment(config: DriftConfigInput): Record<string, string> {
+  return { [DRIFT_ENV.config]: JSON.stringify(config) };
+}
+
 /** Drift tests that can be chosen per column. `z` is only ever chosen by default (binary columns), as in Evidently. */
 export const DRIFT_TEST_NAMES = ['ks', 'wasserstein', 'chisquare', 'jensenshannon', 'psi'] as const;
 export type DriftTestOverride = (typeof DRIFT_TEST_NAMES)[number];

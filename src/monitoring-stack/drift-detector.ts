@@ -1,9 +1,12 @@
 /**
- * The drift, fairness and A/B analysis job of the MonitoringStack as a scheduled Lambda: an
- * EventBridge schedule invokes the `monitoring-drift` runtime with a validated `DRIFT_CONFIG`; the
- * function reads the baseline (a FeatureStore dataset version, verified by sha256) and the recent
- * window of logs, writes a JSON report to its own bucket, emits CloudWatch metrics (EMF) and
- * publishes to the alert topic when a threshold is crossed.
+ * The drift, fairness and A/B analysis job of the MonitoringStack. With `runAs: 'lambda'` (the
+ * default) an EventBridge schedule invokes the `monitoring-drift` runtime with a validated
+ * `DRIFT_CONFIG`; the function reads the baseline (a FeatureStore dataset version, verified by
+ * sha256) and the recent window of logs, writes a JSON report to its own bucket, emits CloudWatch
+ * metrics (EMF) and publishes to the alert topic when a threshold is crossed. With
+ * `runAs: 'kubernetes'` the detector keeps the AWS side (report bucket, key, config, grants) and
+ * creates no function and no schedule: a `DriftJob` in a cluster-side stack runs the same runtime
+ * as a CronJob.
  */
 import { CloudwatchEventRule } from '@cdktf/provider-aws/lib/cloudwatch-event-rule';
 import { CloudwatchEventTarget } from '@cdktf/provider-aws/lib/cloudwatch-event-target';
@@ -11,6 +14,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { EncryptionKey } from '../core/encryption-key';
+import { Grant, type IGrantable } from '../core/iam/grant';
 import { LambdaCode } from '../core/lambda-code';
 import { NodeFunction } from '../core/node-function';
 import { PlatformContext } from '../core/platform-context';
@@ -22,12 +26,14 @@ import { FeatureStore, offlineGroupPrefix } from '../feature-store/feature-store
 import { manifestKey } from '../feature-store/runtime/versions';
 import {
   AbTestConfigSchema,
-  DRIFT_ENV,
+  DRIFT_RUN_FORMS,
   DriftColumnSchema,
   type DriftConfigInput,
   DriftConfigSchema,
+  type DriftRunForm,
   FairnessConfigSchema,
   LlmUsageConfigSchema,
+  driftEnvironment,
 } from './drift-config';
 
 const FeatureStoreRef = instanceOfLater(() => FeatureStore, 'FeatureStore');
@@ -79,19 +85,37 @@ export const DriftDetectorPropsSchema = z.strictObject({
     .optional()
     .describe("Key of the function's environment, logs, dead-letter queue and the report bucket; must allow `logs` and `events` (the schedule's dead letters). Default a new EncryptionKey (`services: ['events', 'logs']`)."),
   metricsNamespace: z.string().min(1).max(255).default('gaiops/drift').describe('CloudWatch namespace of the metrics. Default `gaiops/drift`.'),
+  runAs: z
+    .enum(DRIFT_RUN_FORMS)
+    .default('lambda')
+    .describe(
+      "Where the analysis runs: `lambda` (a scheduled function, up to 15 minutes and 10 GB) or `kubernetes` (no function and no EventBridge schedule here; add a `DriftJob` with this detector to a cluster-side stack: a CronJob running the same runtime on the same `schedule`, for longer windows). `memorySize` and `timeoutSeconds` apply to `lambda` only. Default `lambda`.",
+    ),
 });
 export type DriftDetectorProps = z.input<typeof DriftDetectorPropsSchema>;
 
 export class DriftDetector extends Construct {
-  readonly function: NodeFunction;
+  /** The scheduled function (`runAs: 'lambda'` only). */
+  readonly function?: NodeFunction;
   readonly reportBucket: SecureBucket;
-  readonly rule: CloudwatchEventRule;
+  /** The EventBridge schedule (`runAs: 'lambda'` only). */
+  readonly rule?: CloudwatchEventRule;
   /** The config passed in `DRIFT_CONFIG` (tokens unresolved). */
   readonly config: DriftConfigInput;
+  /** The runtime's environment, identical for the Lambda and the CronJob container (`driftEnvironment`). */
+  readonly environment: Readonly<Record<string, string>>;
+  readonly runAs: DriftRunForm;
+  /** The schedule expression (EventBridge `rate(…)`/`cron(…)`, UTC); a DriftJob converts it. */
+  readonly schedule: string;
+  readonly metricsNamespace: string;
+  private readonly grantAnalysisTo: (grantee: IGrantable) => Grant[];
 
   constructor(scope: Construct, id: string, props: DriftDetectorProps) {
     super(scope, id);
     const p = parseProps(this, DriftDetectorPropsSchema, props);
+    this.runAs = p.runAs;
+    this.schedule = p.schedule;
+    this.metricsNamespace = p.metricsNamespace;
     const ctx = PlatformContext.of(this);
     const key = p.encryptionKey ?? new EncryptionKey(this, 'Key', { services: ['events', 'logs'], description: `gaiops drift detector key for ${this.node.path}` });
     this.reportBucket = new SecureBucket(this, 'Reports', {
@@ -124,49 +148,75 @@ export class DriftDetector extends Construct {
     // from other stacks) are the runtime's to find.
     this.config = parseProps(this, DriftConfigSchema, config) as DriftConfigInput;
 
-    this.function = new NodeFunction(this, 'Function', {
+    this.environment = driftEnvironment(this.config);
+    this.grantAnalysisTo = (grantee) => [
+      ...('featureStore' in b
+        ? [b.featureStore.bucket.grantReadPrefix(grantee, OFFLINE_LAYOUT.manifests(b.group)), b.featureStore.bucket.grantReadPrefix(grantee, offlineGroupPrefix(b.group))]
+        : [b.bucket.grantReadPrefix(grantee, b.prefix)]),
+      p.window.bucket.grantReadPrefix(grantee, p.window.prefix),
+      this.reportBucket.grantWritePrefix(grantee, 'drift-reports/'),
+      ...(p.alertTopic ? [p.alertTopic.grantPublish(grantee)] : []),
+    ];
+    if (p.runAs === 'kubernetes') return;
+
+    const fn = new NodeFunction(this, 'Function', {
       code: LambdaCode.fromRuntime('monitoring-drift'),
       description: `Drift, fairness and A/B analysis of ${p.model} against ${'featureStore' in b ? `dataset version ${b.versionId.slice(0, 12)}` : 'a reference sample'}`,
       memorySize: p.memorySize,
       timeoutSeconds: p.timeoutSeconds,
       encryptionKey: key,
       reservedConcurrency: 1,
-      environment: { [DRIFT_ENV.config]: JSON.stringify(this.config) },
+      environment: { ...this.environment },
     });
-    if ('featureStore' in b) {
-      b.featureStore.bucket.grantReadPrefix(this.function, OFFLINE_LAYOUT.manifests(b.group));
-      b.featureStore.bucket.grantReadPrefix(this.function, offlineGroupPrefix(b.group));
-    } else {
-      b.bucket.grantReadPrefix(this.function, b.prefix);
-    }
-    p.window.bucket.grantReadPrefix(this.function, p.window.prefix);
-    this.reportBucket.grantWritePrefix(this.function, 'drift-reports/');
-    p.alertTopic?.grantPublish(this.function);
+    this.function = fn;
+    this.grantAnalysis(fn);
 
-    this.rule = new CloudwatchEventRule(this, 'Schedule', {
+    const rule = new CloudwatchEventRule(this, 'Schedule', {
       name: ctx.physicalName('eventbridge-rule', this, 'schedule'),
       description: `Runs the drift analysis of ${p.model}`,
       scheduleExpression: p.schedule,
     });
+    this.rule = rule;
     const permission = new LambdaPermission(this, 'InvokeBySchedule', {
       action: 'lambda:InvokeFunction',
-      functionName: this.function.functionName,
+      functionName: fn.functionName,
       principal: 'events.amazonaws.com',
-      sourceArn: this.rule.arn,
+      sourceArn: rule.arn,
     });
     new CloudwatchEventTarget(this, 'Target', {
-      rule: this.rule.name,
-      arn: this.function.functionArn,
+      rule: rule.name,
+      arn: fn.functionArn,
       retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 3600 },
-      deadLetterConfig: { arn: this.function.deadLetterQueue.queueArn },
+      deadLetterConfig: { arn: fn.deadLetterQueue.queueArn },
       dependsOn: [permission],
     });
-    this.function.deadLetterQueue.addToResourcePolicy({
+    fn.deadLetterQueue.addToResourcePolicy({
       sid: 'AllowScheduleDeadLetters',
       principals: { Service: ['events.amazonaws.com'] },
       actions: ['sqs:SendMessage'],
-      resources: [this.function.deadLetterQueue.queueArn],
-      conditions: { ArnEquals: { 'aws:SourceArn': this.rule.arn } },
+      resources: [fn.deadLetterQueue.queueArn],
+      conditions: { ArnEquals: { 'aws:SourceArn': rule.arn } },
     });
+  }
+
+  /**
+   * What one analysis run needs, and nothing else: read the baseline (the dataset version's
+   * manifests and offline files of its group, or the sample prefix) and the window prefix, write
+   * under `drift-reports/` of the report bucket, publish to the alert topic (when set), each with
+   * its KMS key through the service only. The Lambda gets exactly this; so does a DriftJob's role.
+   */
+  grantAnalysis(grantee: IGrantable): Grant[] {
+    return this.grantAnalysisTo(grantee);
+  }
+
+  /**
+   * `cloudwatch:PutMetricData` limited to this detector's namespace (the action has no resource
+   * type, so the statement names `*` and conditions on `cloudwatch:namespace`). The Lambda needs
+   * none (its EMF stdout becomes metrics through its log group); a pod does (`--put-metrics`).
+   */
+  grantPutMetrics(grantee: IGrantable): Grant {
+    return Grant.addTo(grantee, [
+      { actions: ['cloudwatch:PutMetricData'], resources: ['*'], conditions: { StringEquals: { 'cloudwatch:namespace': this.metricsNamespace } } },
+    ]);
   }
 }

@@ -1,8 +1,7 @@
 /**
  * GaiPlatform: one config → the whole platform as layered cdktf stacks, applied in order:
  *
- *   <env>-data ─► <env>-cluster ─► <env>-addons ─► <env>-workloads
- *                                        └───────► <env>-observability ─► <env>-access
+ *   <env>-data ─► <env>-cluster ─► <env>-addons ─► <env>-workloads ─► <env>-observability ─► <env>-access
  *
  * - data: FeatureStore and ModelRegistry (AWS provider only), each with its own KMS key;
  * - cluster: VPC, EKS, Karpenter IAM, training storage (AWS provider only);
@@ -12,7 +11,8 @@
  *   analyses, kube-prometheus-stack with the platform rules and dashboards;
  * - access: TeamAccess personas (IAM roles, EKS access entries) and their RBAC (in workloads).
  * cdktf records the order in `manifest.json` (`dependencies`), from the cross-stack references
- * plus the explicit add-on dependencies (CRDs must exist before custom resources are planned).
+ * plus the explicit add-on dependencies (CRDs must exist before custom resources are planned);
+ * observability follows workloads because it alarms on the rollout controllers there.
  */
 import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { Construct } from 'constructs';
@@ -33,8 +33,10 @@ import { TrainingStorage } from '../gpu-training-cluster/storage';
 import { TrainingTeams } from '../gpu-training-cluster/teams';
 import { TrainingVolumes } from '../gpu-training-cluster/training-volumes';
 import { InferenceService } from '../inference-service/inference-service';
+import { RolloutController } from '../inference-service/rollout-controller';
 import { ModelRegistry } from '../model-registry/model-registry';
 import { DriftDetector } from '../monitoring-stack/drift-detector';
+import { DriftJob } from '../monitoring-stack/drift-job';
 import { MonitoringCluster } from '../monitoring-stack/monitoring-cluster';
 import { PlatformAlarms } from '../monitoring-stack/platform-alarms';
 import { parsePlatformConfig, PRESET_DEFAULTS, type GaiPlatformConfig, type GaiPlatformConfigInput } from './platform-config';
@@ -69,6 +71,8 @@ export class GaiPlatform extends Construct {
   readonly nodePools: GpuNodePools;
   readonly teams: TrainingTeams;
   readonly inferenceServices: readonly InferenceService[];
+  /** The progressive-delivery controllers (services with `rollout`). */
+  readonly rolloutControllers: readonly RolloutController[];
   readonly alarms: PlatformAlarms;
   /** Gateway request logs and prediction logs (JSON Lines) the drift analyses read; its own key. */
   readonly telemetryBucket: SecureBucket;
@@ -174,6 +178,7 @@ export class GaiPlatform extends Construct {
             fetcher: new ContainerImage(workloads, 'ModelFetcherImage', { runtime: 'model-fetcher' }),
           }
         : undefined;
+    const rollouts: RolloutController[] = [];
     this.inferenceServices = c.inference.map((s) => {
       const service = new InferenceService(workloads, `Inference-${s.name}`, {
         name: s.name,
@@ -192,8 +197,23 @@ export class GaiPlatform extends Construct {
         clientNamespaces: s.clientNamespaces,
       });
       output(workloads, `${s.name.replace(/-/g, '_')}_gateway_url`, service.gatewayServiceUrl);
+      if (s.rollout) {
+        // The deployment hook on registry events: AliasChanged → stepped weights with health checks.
+        const controller = new RolloutController(workloads, `Rollout-${s.name}`, {
+          service,
+          registry: this.modelRegistry,
+          cluster: ref,
+          vpc: { vpcId: network.vpcId, subnetIds: network.privateSubnetIds },
+          ...(s.rollout.steps ? { steps: s.rollout.steps } : {}),
+          ...(s.rollout.bakeMinutes ? { bakeMinutes: s.rollout.bakeMinutes } : {}),
+          ...(s.rollout.thresholds ? { thresholds: s.rollout.thresholds } : {}),
+        });
+        controller.addKubernetesAccess(workloads, `RolloutAccess-${s.name}`, { kubernetesProvider: wp.kubernetes });
+        rollouts.push(controller);
+      }
       return service;
     });
+    this.rolloutControllers = rollouts;
     output(workloads, 'node_pools', this.nodePools.poolNames);
     output(workloads, 'team_roles', this.teams.teams.map((t) => t.role.roleArn));
 
@@ -201,7 +221,7 @@ export class GaiPlatform extends Construct {
     const obs = newStack('observability');
     obs.addDependency(addons);
     this.alarms = new PlatformAlarms(obs, 'Alarms', {
-      watch: [this.featureStore, this.modelRegistry],
+      watch: [this.featureStore, this.modelRegistry, ...this.rolloutControllers],
       alertEmails: c.observability.alertEmails,
       thresholds: { ...preset.alarmThresholds, ...c.observability.thresholds },
       ...(c.observability.gpuBudget ? { gpuBudget: c.observability.gpuBudget } : {}),
@@ -223,6 +243,7 @@ export class GaiPlatform extends Construct {
           ...(s.drift.fairness ? { fairness: s.drift.fairness } : {}),
           ...(s.drift.llmUsage ? { llmUsage: s.drift.llmUsage } : {}),
           schedule: s.drift.schedule ?? preset.driftSchedule,
+          runAs: s.drift.runAs,
           alertTopic: this.alarms.topic,
         }),
       );
@@ -238,18 +259,25 @@ export class GaiPlatform extends Construct {
           ...(d.fairness ? { fairness: d.fairness } : {}),
           ...(d.abTest ? { abTest: d.abTest } : {}),
           schedule: d.schedule ?? preset.driftSchedule,
+          runAs: d.runAs,
           alertTopic: this.alarms.topic,
         }),
       );
     }
     this.driftDetectors = detectors;
     for (const d of detectors) this.alarms.watch(d);
+    // Cluster providers only when the layer has cluster-side objects (else no cluster access at plan).
+    let clusterProviders: ReturnType<typeof ClusterProviders.configure> | undefined;
+    const op = () => (clusterProviders ??= ClusterProviders.configure(obs, ref));
+    // Analyses too big for Lambda run as CronJobs in the cluster (same code, same outputs).
+    detectors.forEach((detector) => {
+      if (detector.runAs === 'kubernetes') new DriftJob(obs, `${detector.node.id}-Job`, { detector, cluster: ref, kubernetesProvider: op().kubernetes });
+    });
     if (c.observability.monitoringCluster) {
-      const op = ClusterProviders.configure(obs, ref);
       new MonitoringCluster(obs, 'Monitoring', {
         cluster: ref,
-        helmProvider: op.helm,
-        kubernetesProvider: op.kubernetes,
+        helmProvider: op().helm,
+        kubernetesProvider: op().kubernetes,
         volumeKmsKeyArn: this.cluster.encryptionKey.keyArn,
         alertmanager: { receiver: { type: 'sns', topicArn: this.alarms.topic.topicArn, topicKmsKeyArn: this.alarms.encryptionKey.keyArn } },
         grafana: { adminSecretName: 'grafana-admin' },

@@ -21,6 +21,7 @@ import { InferenceGatewaySchema, InferenceVariantSchema } from '../inference-ser
 import { GovernanceGatesSchema } from '../model-registry/registry-config';
 import { AbTestConfigSchema, DriftColumnSchema, FairnessConfigSchema, LlmUsageConfigSchema } from '../monitoring-stack/drift-config';
 import { AlarmThresholdsSchema, GpuBudgetSchema } from '../monitoring-stack/platform-alarms';
+import { RolloutStepsSchema, RolloutThresholdsSchema } from '../inference-service/runtime/rollout/rollout-config';
 import { PersonasSchema } from './team-access-schema';
 
 /** The environment presets: `dev` is cheap and destroyable, `prod` is protected and redundant. */
@@ -130,6 +131,14 @@ const InferenceServiceConfigSchema = z.strictObject({
     .optional()
     .describe('Internal HTTPS ALB in front of the gateway. Default none (in-cluster clients only, from `clientNamespaces`).'),
   clientNamespaces: z.array(z.string()).default([]).describe('Namespaces whose pods may call the gateway directly. Default none.'),
+  rollout: z
+    .strictObject({
+      steps: RolloutStepsSchema.optional().describe('Candidate share per step. Default [5, 25, 50, 100].'),
+      bakeMinutes: z.number().int().min(1).max(1440).optional().describe('Healthy minutes per step. Default 10.'),
+      thresholds: RolloutThresholdsSchema.optional().describe('Health thresholds of the candidate. Default the RolloutController defaults.'),
+    })
+    .optional()
+    .describe('Progressive delivery from registry events: when a variant\'s alias moves to a new version, a RolloutController shifts gateway weights in steps, checks health and rolls back on failure. Default none (weights change only by config).'),
   drift: z
     .strictObject({
       columns: z.array(DriftColumnSchema).min(1).describe('Columns of the gateway request logs to test.'),
@@ -142,6 +151,7 @@ const InferenceServiceConfigSchema = z.strictObject({
       fairness: FairnessConfigSchema.optional(),
       llmUsage: LlmUsageConfigSchema.omit({ bucket: true, prefix: true }).optional(),
       schedule: z.string().optional().describe('EventBridge schedule. Default the preset\'s (`dev` every 6 hours, `prod` hourly).'),
+      runAs: z.enum(['lambda', 'kubernetes']).default('lambda').describe('Where the analysis runs: `lambda` (scheduled function, ≤ 15 min / 10 GB) or `kubernetes` (a CronJob in the cluster, for big windows). Default `lambda`.'),
     })
     .optional()
     .describe('Drift, A/B and LLM-usage analysis of this service\'s gateway logs (shipped to the telemetry bucket under `gateway/<service>/`). Default none.'),
@@ -160,6 +170,7 @@ const DatasetDriftSchema = z.strictObject({
   fairness: FairnessConfigSchema.optional(),
   abTest: AbTestConfigSchema.optional(),
   schedule: z.string().optional().describe('EventBridge schedule. Default the preset\'s.'),
+  runAs: z.enum(['lambda', 'kubernetes']).default('lambda').describe('Where the analysis runs: `lambda` (scheduled function, ≤ 15 min / 10 GB) or `kubernetes` (a CronJob in the cluster, for big windows). Default `lambda`.'),
 });
 
 export const GaiPlatformConfigSchema = z

@@ -42,7 +42,7 @@ describe('reference deployment (stacks/main.ts)', () => {
         cluster: at('data'),
         addons: at('cluster'),
         workloads: at('addons', 'cluster', 'data'),
-        observability: at('addons', 'cluster', 'data'),
+        observability: at('addons', 'cluster', 'data', 'workloads'),
         access: at('cluster', 'data', 'observability'),
       });
     }
@@ -61,7 +61,7 @@ describe('reference deployment (stacks/main.ts)', () => {
     const quotas = Object.values(json.workloads.resource.kubernetes_resource_quota_v1 as Record<string, { spec: { hard: Record<string, string> } }>).map((q) => q.spec.hard['requests.nvidia.com/gpu']);
     expect(quotas.sort()).toEqual(['16', '8']);
     // Every Lambda of the platform has error and throttle alarms.
-    const functions = ['data', 'observability'].reduce((n, name) => n + Object.keys(json[name].resource.aws_lambda_function ?? {}).length, 0);
+    const functions = ['data', 'workloads', 'observability'].reduce((n, name) => n + Object.keys(json[name].resource.aws_lambda_function ?? {}).length, 0);
     const lambdaAlarms = Object.values(json.observability.resource.aws_cloudwatch_metric_alarm as Record<string, { namespace?: string }>).filter((a) => a.namespace === 'AWS/Lambda');
     expect(lambdaAlarms).toHaveLength(2 * functions);
     expect(Object.keys(json.observability.resource.aws_budgets_budget)).toHaveLength(1);

@@ -1,11 +1,11 @@
 /** `gaiops validate`: evaluates the policy pack over a synthesized cdktf output directory. */
-import { readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 
 import { activeFindings, evaluatePolicies } from '../../core/policy/engine';
 import { CORE_RULES } from '../../core/policy/rules';
 import type { Finding, PolicyRule } from '../../core/policy/types';
-import { EXIT, EXIT_CODES_HELP, UsageError, defaultOutdir, parseCommandArgs, type CliIo } from '../args';
+import { EXIT, EXIT_CODES_HELP, parseCommandArgs, type CliIo } from '../args';
+import { readManifest, readStackJson, resolveOutdir, selectStacks, type ManifestStack } from '../outdir';
 
 export const VALIDATE_HELP = `Usage: gaiops validate [--dir <dir>] [--stack <name>]... [--json]
 
@@ -48,11 +48,10 @@ export async function validateCommand(argv: readonly string[], io: CliIo, rules?
     return EXIT.OK;
   }
 
-  const dir = resolve(io.cwd, values.dir ?? defaultOutdir(io.cwd));
-  const stacks = readManifest(dir);
-  const selected = selectStacks(stacks, values.stack ?? [], dir);
+  const dir = resolveOutdir(io, values.dir);
+  const selected = selectStacks(readManifest(dir, 'validate'), values.stack ?? [], dir, 'validate');
 
-  const stackJsons = selected.map((s) => readStackJson(s.file, s.name));
+  const stackJsons = selected.map((s) => readStackJson(s.file, s.name, 'validate'));
   const ruleList = rules ?? CORE_RULES;
   const reports: StackReport[] = selected.map((s, i) => ({
     name: s.name,
@@ -66,76 +65,6 @@ export async function validateCommand(argv: readonly string[], io: CliIo, rules?
     io.stdout.write(renderTable(report, selected, io.cwd));
   }
   return report.summary.errors > 0 ? EXIT.FAILED : EXIT.OK;
-}
-
-interface ManifestStack {
-  readonly name: string;
-  /** Absolute path of the stack's cdk.tf.json. */
-  readonly file: string;
-}
-
-function readManifest(dir: string): ManifestStack[] {
-  const file = join(dir, 'manifest.json');
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      code === 'ENOENT'
-        ? `gaiops validate: no manifest at ${file} — run 'gaiops synth' (or 'npm run synth') first, or pass --dir <dir>`
-        : `gaiops validate: cannot read ${file}: ${(err as Error).message}`,
-    );
-  }
-  let manifest: unknown;
-  try {
-    manifest = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`gaiops validate: ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  const stacks = (manifest as { stacks?: unknown } | null)?.stacks;
-  if (stacks === null || typeof stacks !== 'object' || Array.isArray(stacks)) {
-    throw new UsageError(`gaiops validate: ${file} has no "stacks" object — is it a cdktf manifest?`);
-  }
-  return Object.entries(stacks as Record<string, unknown>).map(([key, entry]) => {
-    const e = (entry ?? {}) as { name?: unknown; synthesizedStackPath?: unknown };
-    if (typeof e.synthesizedStackPath !== 'string' || e.synthesizedStackPath === '') {
-      throw new UsageError(`gaiops validate: stack "${key}" in ${file} has no "synthesizedStackPath"`);
-    }
-    const stackFile = isAbsolute(e.synthesizedStackPath) ? e.synthesizedStackPath : join(dir, e.synthesizedStackPath);
-    return { name: typeof e.name === 'string' ? e.name : key, file: stackFile };
-  });
-}
-
-function selectStacks(stacks: readonly ManifestStack[], wanted: readonly string[], dir: string): ManifestStack[] {
-  if (wanted.length === 0) return [...stacks];
-  const unknown = wanted.filter((w) => !stacks.some((s) => s.name === w));
-  if (unknown.length > 0) {
-    const available = stacks.map((s) => s.name).join(', ') || '(none)';
-    throw new UsageError(
-      `gaiops validate: no stack ${unknown.map((u) => `"${u}"`).join(', ')} in ${join(dir, 'manifest.json')}; stacks: ${available}`,
-    );
-  }
-  return stacks.filter((s) => wanted.includes(s.name));
-}
-
-function readStackJson(file: string, name: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new UsageError(`gaiops validate: cannot read stack "${name}" at ${file}: ${(err as Error).message}`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new UsageError(`gaiops validate: stack "${name}" at ${file} is not valid JSON: ${(err as Error).message}`);
-  }
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new UsageError(`gaiops validate: stack "${name}" at ${file} is not a JSON object`);
-  }
-  return json as Record<string, unknown>;
 }
 
 function summarize(findings: readonly Finding[]): ValidateReport['summary'] {

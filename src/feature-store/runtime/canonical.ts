@@ -32,6 +32,22 @@ function write(value: unknown): string {
   }
 }
 
+/**
+ * Whether `value` nests arrays/objects more than `limit` levels deep — checked iteratively, so a
+ * hostile 10,000-level document cannot overflow the stack here (the edge refuses it before
+ * anything recursive such as `canonicalJson` sees it).
+ */
+export function exceedsDepth(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
+
 /** Lower-case hex SHA-256 of a UTF-8 string or bytes. */
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -236,6 +236,13 @@ export function createIngestor(deps: FeatureStoreDeps | FeatureStoreContext): In
       kind: 'push',
       format: 'jsonl',
     });
+    // A push without one valid row is answered with the rejections and writes nothing: no rejected
+    // file, no empty dataset version (a synchronous caller gets every reason in the response).
+    if (!input.rows.some((r) => typeof r === 'object' && r !== null && !Array.isArray(r) && validator.validate(r as Record<string, unknown>).ok)) {
+      const result = await runPipeline(ctx, group, validator, ingestId, records(), { offlineFiles: false, rejectedFiles: false, online: false, collectRejected: true });
+      log?.info('push rejected every row', { group: group.name, to: input.to, counts: result.counts });
+      return { group: group.name, to: input.to, counts: result.counts, rejected: result.rejected, online: result.online, version: null };
+    }
     const existing = await ctx.versions.findCommitted(group.name, ingestId);
     const result = await runPipeline(ctx, group, validator, ingestId, records(), {
       offlineFiles: !existing,

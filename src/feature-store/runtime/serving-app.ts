@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { type AppLogger, HttpApp, HttpError, type ValidationIssue, formatIssuePath } from '../../core/runtime/http-app';
 import type { FeatureGroup } from '../feature-group';
-import { SHA256_HEX } from './canonical';
+import { exceedsDepth, SHA256_HEX } from './canonical';
 import { type FeatureStoreContext, type FeatureStoreDeps, createContext } from './deps';
 import { type Ingestor, createIngestor } from './ingest';
 import { batchGetOnline, onlinePartitionKey } from './online';
@@ -19,6 +19,9 @@ export const SERVING_SERVICE_NAME = 'feature-store-serving';
 export const MAX_FEATURES_PER_REQUEST = 200;
 /** Most entity rows per `get-online-features` request. */
 export const MAX_ENTITY_ROWS = 1000;
+/** Deepest nesting of a pushed row (feature values are scalars; this only stops hostile documents). */
+export const MAX_PUSH_ROW_DEPTH = 32;
+
 /** Most rows per `push` request. */
 export const MAX_PUSH_ROWS = 1000;
 
@@ -62,7 +65,12 @@ const PushSchema = z.strictObject({
   rows: z
     .array(z.unknown(), { error: requiredMessage('an array of row objects') })
     .min(1, 'must contain at least one row')
-    .max(MAX_PUSH_ROWS, `must contain at most ${MAX_PUSH_ROWS} rows`),
+    .max(MAX_PUSH_ROWS, `must contain at most ${MAX_PUSH_ROWS} rows`)
+    .superRefine((rows, ctx) => {
+      rows.forEach((row, i) => {
+        if (exceedsDepth(row, MAX_PUSH_ROW_DEPTH)) ctx.addIssue({ code: 'custom', path: [i], message: `must not nest deeper than ${MAX_PUSH_ROW_DEPTH} levels` });
+      });
+    }),
   to: z.enum(['online', 'offline', 'online_and_offline'], { error: 'must be "online", "offline" or "online_and_offline"' }).optional().default('online'),
 });
 

@@ -14,6 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { identityToken } from '../../core/runtime/sts-identity';
 import type {
   AuditEntry,
   GovernanceStatus,
@@ -56,6 +57,15 @@ export interface RegistryClientOptions {
   readonly baseDelayMs?: number;
   /** Backoff cap. Default 5 000 ms. */
   readonly maxDelayMs?: number;
+  /**
+   * Authenticate with a gaiops identity token instead of SigV4 — for the RegistryServer in the
+   * cluster: every request carries `Authorization: Bearer gaiops-sts-v1.…`, a presigned STS
+   * GetCallerIdentity URL signed with `credentials` for `audience` (the server's `audience`, e.g.
+   * `model-registry.ml-registry.svc`). A token is reused for 30 s (its URL is valid for 60 s).
+   * `stsEndpoint` defaults to `https://sts.<region>.amazonaws.com` (also through an STS VPC
+   * endpoint with private DNS). Default: SigV4 signing for the API Gateway form.
+   */
+  readonly identityToken?: { readonly audience: string; readonly stsEndpoint?: string };
   /** Extra headers for every request (e.g. `x-gaiops-principal` against a dev registry). */
   readonly headers?: Readonly<Record<string, string>>;
   /** Default: the global `fetch`. */
@@ -126,6 +136,7 @@ export class RegistryClient {
   private readonly maxDelayMs: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private token?: { readonly value: Promise<string>; readonly mintedAt: number };
 
   constructor(private readonly options: RegistryClientOptions) {
     this.base = new URL(options.baseUrl);
@@ -338,6 +349,11 @@ export class RegistryClient {
       ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...(idempotencyKey ? { [IDEMPOTENCY_HEADER]: idempotencyKey } : {}),
     };
+    if (this.options.identityToken) {
+      const sendHeaders = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'host'));
+      sendHeaders.authorization = `Bearer ${await this.identityToken(this.options.identityToken)}`;
+      return this.send(method, url, sendHeaders, body, signal);
+    }
     const signed = await this.signer.sign({
       method,
       protocol: url.protocol,
@@ -350,6 +366,30 @@ export class RegistryClient {
     });
     // fetch sets Host itself (to url.host, the value that was signed).
     const sendHeaders = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host'));
+    return this.send(method, url, sendHeaders, body, signal);
+  }
+
+  /** The current identity token, minted again 30 s after the last one (a failed mint is retried on the next request). */
+  private identityToken(o: { audience: string; stsEndpoint?: string }): Promise<string> {
+    const now = Date.now();
+    if (!this.token || now - this.token.mintedAt >= 30_000) {
+      const value = identityToken({ audience: o.audience, region: this.options.region, credentials: this.options.credentials, stsEndpoint: o.stsEndpoint });
+      const minted = { value, mintedAt: now };
+      this.token = minted;
+      value.catch(() => {
+        if (this.token === minted) this.token = undefined;
+      });
+    }
+    return this.token.value;
+  }
+
+  private async send(
+    method: string,
+    url: URL,
+    sendHeaders: Record<string, string>,
+    body: string | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<{ status: number; headers: Headers; text: string }> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     const response = await this.fetchImpl(url, { method, headers: sendHeaders, body, signal: combined });

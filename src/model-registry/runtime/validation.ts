@@ -4,6 +4,7 @@
  * INVALID_PARAMETER_VALUE whose message names every offending field, with
  * `details.issues: [{ path, message }]`. Input values are never echoed.
  */
+import { displayNameProblem } from '../../core/runtime/unicode';
 import { z } from 'zod';
 import { formatIssuePath } from '../../core/runtime/http-app';
 import { invalidParameter } from './errors';
@@ -35,16 +36,25 @@ function requiredString(issue: { input?: unknown }): string {
   return issue.input === undefined || issue.input === null ? 'is required' : 'must be a string';
 }
 
+/** Names people read: well-formed, no bidi controls, something visible. */
+function displayName(s: string, ctx: z.RefinementCtx): void {
+  const problem = displayNameProblem(s);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+}
+
 export const str = () => z.string({ error: requiredString });
 
 export const modelNameSchema = str()
   .min(1, { error: 'must not be empty', abort: true })
   .max(LIMITS.modelNameChars, { error: `must be at most ${LIMITS.modelNameChars} characters`, abort: true })
-  .refine((s) => !CONTROL.test(s), 'must not contain control characters');
+  .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+  .superRefine(displayName);
 
 export const tagKeySchema = str()
   .min(1, { error: 'must not be empty', abort: true })
-  .refine((s) => bytes(s) <= LIMITS.tagKeyBytes, `must be at most ${LIMITS.tagKeyBytes} bytes`);
+  .refine((s) => bytes(s) <= LIMITS.tagKeyBytes, `must be at most ${LIMITS.tagKeyBytes} bytes`)
+  .refine((s) => !CONTROL.test(s), 'must not contain control characters')
+  .superRefine(displayName);
 
 export const tagValueSchema = str().refine((s) => bytes(s) <= LIMITS.tagValueBytes, `must be at most ${LIMITS.tagValueBytes} bytes`);
 

@@ -91,7 +91,7 @@ function workloadStack(): TfJson {
           Sid: 'DenyInsecureTransport',
           Effect: 'Deny',
           Principal: { AWS: '*' },
-          Action: ['sns:Publish', 'sns:Receive', 'sns:Subscribe'],
+          Action: ['sns:Publish', 'sns:Subscribe'],
           Resource: ref(TOPIC, 'arn'),
           Condition: { Bool: { 'aws:SecureTransport': 'false' } },
         }),

@@ -2,6 +2,7 @@
  * The object-digest service: streams an S3 object through SHA-256 and reports its hash and size,
  * optionally comparing it with an expected hash (dataset manifest verification).
  */
+import { isWellFormedText } from '../../runtime/unicode';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 import { type AppLogger, HttpApp, HttpError, parseBody } from '../../runtime/http-app';
@@ -37,7 +38,11 @@ export const objectKeySchema = z
   .string({ error: requiredString })
   .min(1, { error: 'must not be empty', abort: true })
   .max(1024, { error: 'must be at most 1024 characters', abort: true })
-  .refine((key) => Buffer.byteLength(key, 'utf8') <= 1024, 'must be at most 1024 bytes in UTF-8');
+  .refine((key) => Buffer.byteLength(key, 'utf8') <= 1024, 'must be at most 1024 bytes in UTF-8')
+  .refine(isWellFormedText, 'must be well-formed Unicode (no lone surrogates)')
+  // S3 keys are literal, but S3-compatible stores and path-style proxies may resolve dot segments
+  // and leave the allowed bucket: refuse them.
+  .refine((key) => !key.split('/').some((segment) => segment === '.' || segment === '..'), "must not contain '.' or '..' path segments");
 
 /** Body of `POST /digest`. Unknown fields are rejected so that typos do not go unnoticed. */
 export const digestRequestSchema = z.strictObject({

@@ -19,7 +19,7 @@ export const snsTlsOnly: PolicyRule = {
   severity: 'warning',
   title: 'SNS topic policies deny requests not made over TLS',
   rationale: 'SNS accepts publish and subscribe requests over plain HTTP unless the topic policy refuses them; a Deny on aws:SecureTransport = "false" guarantees messages are encrypted in transit.',
-  fix: 'Attach an aws_sns_topic_policy (arn = the topic\'s arn) with a statement Effect "Deny", Principal "*", Action ["sns:Publish", "sns:Subscribe", "sns:Receive"], Condition { Bool: { "aws:SecureTransport": "false" } }.',
+  fix: 'Attach an aws_sns_topic_policy (arn = the topic\'s arn) with a statement Effect "Deny", Principal "*", Action ["sns:Publish", "sns:Subscribe"], Condition { Bool: { "aws:SecureTransport": "false" } }.',
   appliesTo: TOPIC,
   check: (topic, ctx) =>
     tlsOnlyProblems(
