@@ -88,6 +88,15 @@ export const REFERENCE_DEV_CONFIG: GaiPlatformConfigInput = {
 /** The prod platform: protected, redundant, S3 state with lockfile locking, bigger GPU limits. */
 export const REFERENCE_PROD_CONFIG: GaiPlatformConfigInput = {
   ...REFERENCE_DEV_CONFIG,
+  // Both forms where they fit: features served in the cluster next to the model servers (and by the
+  // API for everyone else), the registry reachable from training pods without leaving the VPC.
+  data: { ...REFERENCE_DEV_CONFIG.data, featureServing: 'both', registryServer: true },
+  trainingJobApi: {
+    teams: [
+      { team: 'recommendations', nodePool: 'gpu-a10g', allowedImages: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/training/'] },
+      { team: 'genai', nodePool: 'gpu-l40s', allowedImages: ['111122223333.dkr.ecr.eu-west-1.amazonaws.com/training/'] },
+    ],
+  },
   preset: 'prod',
   settings: { ...REFERENCE_SETTINGS, environment: 'prod' },
   state: {

@@ -19,4 +19,13 @@ describe('docs', () => {
     expect(core).toMatch(/\| `keepImages` \| integer \| no \| `20` \|/);
     expect(core).toMatch(/\| `dataClassification` \| .* \| no \| `"confidential"` \|/);
   });
+
+  it('the README shows the same access matrix as src/platform/README.md (which the TeamAccess test asserts)', () => {
+    const block = (file: string) => {
+      const text = readFileSync(join(gaiopsRoot(), file), 'utf8');
+      return text.slice(text.indexOf('<!-- access-matrix:start -->'), text.indexOf('<!-- access-matrix:end -->'));
+    };
+    expect(block('README.md')).toContain('| `data-scientist` |');
+    expect(block('README.md')).toBe(block('src/platform/README.md'));
+  });
 });

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { Grant, type IGrantable } from './iam/grant';
 import { PolicyDocument } from './iam/policy-document';
 import type { PolicyStatement } from './iam/policy-statement';
-import { GaiError } from './errors';
+import { GaiConfigError, GaiError } from './errors';
 import { PlatformContext } from './platform-context';
 import { protectFromDestroy } from './protection';
 import { parseProps } from './props';
@@ -88,7 +88,7 @@ export const EncryptionKeyPropsSchema = z.strictObject({
     .min(7)
     .max(30)
     .optional()
-    .describe('Waiting period before a scheduled deletion completes. Default 30, or 7 in ephemeral environments.'),
+    .describe('Waiting period before a scheduled deletion completes, 7–30 days; only 30 outside ephemeral environments. Default 30, or 7 in ephemeral environments.'),
   rotationPeriodInDays: z
     .number()
     .int()
@@ -129,6 +129,12 @@ export class EncryptionKey extends Construct {
     super(scope, id);
     const p = parseProps(this, EncryptionKeyPropsSchema, props);
     const ctx = (this.ctx = PlatformContext.of(this));
+    if (p.deletionWindowInDays !== undefined && p.deletionWindowInDays !== 30 && !ctx.ephemeral) {
+      // The longest window is the only undo for a mistaken deletion of a key that protects data.
+      throw new GaiConfigError([
+        { constructPath: this.node.path, fieldPath: 'deletionWindowInDays', message: 'must be 30 (the maximum) unless the environment is ephemeral' },
+      ]);
+    }
     const root = ctx.accountRootArn;
     this.services = [...new Set(p.services)].sort();
 

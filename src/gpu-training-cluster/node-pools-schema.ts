@@ -216,6 +216,7 @@ export const GpuNodePoolsPropsSchema = z
   .superRefine(
     (p, ctx) => {
       // Runs even when fields failed (one error lists every problem), so it reads defensively.
+      if (p === null || typeof p !== 'object') return;
       const names = new Map<string, string>();
       const candidates: { path: (string | number)[]; pool: unknown }[] = Array.isArray(p.gpuPools) ? p.gpuPools.map((pool, i) => ({ path: ['gpuPools', i], pool })) : [];
       const cpu = p.cpuPool as unknown;

@@ -23,7 +23,10 @@ import type { PlatformSettingsInput } from '../core/platform-settings';
 import { PlatformStack } from '../core/platform-stack';
 import { SecureBucket } from '../core/secure-bucket';
 import { LocalBackend, S3Backend, TerraformOutput, type TerraformStack } from '../core/tf';
+import { FeatureServer } from '../feature-store/feature-server';
 import { FeatureStore } from '../feature-store/feature-store';
+import { TrainingJobApi, TrainingJobApiRbac } from '../gpu-training-cluster/training-job-api';
+import { RegistryServer } from '../model-registry/registry-server';
 import { ClusterAddons } from '../gpu-training-cluster/addons';
 import { GpuTrainingCluster, type ClusterReference } from '../gpu-training-cluster/cluster';
 import { ClusterProviders } from '../gpu-training-cluster/cluster-providers';
@@ -71,6 +74,12 @@ export class GaiPlatform extends Construct {
   readonly nodePools: GpuNodePools;
   readonly teams: TrainingTeams;
   readonly inferenceServices: readonly InferenceService[];
+  /** The training-job API (config `trainingJobApi`). */
+  readonly trainingJobApi?: TrainingJobApi;
+  /** The in-cluster feature server (`data.featureServing` kubernetes or both). */
+  readonly featureServer?: FeatureServer;
+  /** The in-cluster registry API (`data.registryServer`). */
+  readonly registryServer?: RegistryServer;
   /** The progressive-delivery controllers (services with `rollout`). */
   readonly rolloutControllers: readonly RolloutController[];
   readonly alarms: PlatformAlarms;
@@ -104,13 +113,14 @@ export class GaiPlatform extends Construct {
     this.featureStore = new FeatureStore(data, 'Features', {
       featureGroups: c.data.featureGroups,
       dataClassification: c.data.dataClassification,
+      servingForm: c.data.featureServing,
       encryptionKey: new EncryptionKey(data, 'FeatureDataKey', { services: ['logs', 's3'], description: `${settings.prefix}-${env} feature data domain` }),
     });
     this.modelRegistry = new ModelRegistry(data, 'Registry', {
       ...(c.data.gates ? { gates: c.data.gates } : {}),
       encryptionKey: new EncryptionKey(data, 'ModelDataKey', { services: ['logs', 'events'], description: `${settings.prefix}-${env} model artifact domain` }),
     });
-    output(data, 'feature_api_url', this.featureStore.apiUrl);
+    if (c.data.featureServing !== 'kubernetes') output(data, 'feature_api_url', this.featureStore.apiUrl);
     output(data, 'feature_bucket', this.featureStore.bucket.bucketName);
     output(data, 'registry_api_url', this.modelRegistry.apiUrl);
     output(data, 'registry_artifact_bucket', this.modelRegistry.artifactBucket.bucketName);
@@ -141,6 +151,21 @@ export class GaiPlatform extends Construct {
     });
     const ref = this.cluster.reference();
     this.clusterReference = ref;
+    if (c.trainingJobApi) {
+      this.trainingJobApi = new TrainingJobApi(clusterStack, 'TrainingJobApi', {
+        cluster: this.cluster,
+        teams: c.trainingJobApi.teams.map((t) => ({
+          name: t.team,
+          gpuQuota: c.teams.find((x) => x.name === t.team)!.gpuQuota,
+          nodePool: t.nodePool,
+          allowedImages: t.allowedImages,
+          submitterArns: t.submitterArns,
+        })),
+        registry: { url: this.modelRegistry.apiUrl, region: settings.region, artifactBucket: this.modelRegistry.artifactBucket.bucketName },
+        dataset: { bucket: this.featureStore.bucket.bucketName, versionsTable: this.featureStore.versionsTable.tableName },
+      });
+      output(clusterStack, 'training_job_api_url', this.trainingJobApi.apiUrl);
+    }
     output(clusterStack, 'cluster_name', ref.clusterName);
     output(clusterStack, 'cluster_endpoint', ref.endpoint);
 
@@ -214,6 +239,32 @@ export class GaiPlatform extends Construct {
       return service;
     });
     this.rolloutControllers = rollouts;
+    if (this.trainingJobApi) {
+      new TrainingJobApiRbac(workloads, 'TrainingJobApiRbac', { api: this.trainingJobApi, trainingTeams: this.teams, kubernetesProvider: wp.kubernetes });
+    }
+    // In-cluster forms of the data services (same handlers as the Lambdas).
+    if (c.data.featureServing !== 'lambda') {
+      this.featureServer = new FeatureServer(workloads, 'FeatureServer', {
+        store: this.featureStore,
+        cluster: ref,
+        image: new ContainerImage(workloads, 'FeatureServerImage', { runtime: 'feature-store-serving' }),
+        clients: this.inferenceServices.map((s) => ({ namespace: s.config.namespace ?? s.config.name })),
+        replicas: { ...preset.gatewayReplicas, min: Math.max(2, preset.gatewayReplicas.min) },
+        kubernetesProvider: wp.kubernetes,
+      });
+      output(workloads, 'feature_server_url', this.featureServer.serviceUrl);
+    }
+    if (c.data.registryServer) {
+      this.registryServer = new RegistryServer(workloads, 'RegistryServer', {
+        registry: this.modelRegistry,
+        cluster: ref,
+        image: new ContainerImage(workloads, 'RegistryServerImage', { runtime: 'model-registry' }),
+        clients: this.teams.teams.map((t) => ({ namespace: t.name })),
+        callers: this.teams.teams.map((t) => ({ principalArn: t.role.roleArn, access: 'register' as const })),
+        kubernetesProvider: wp.kubernetes,
+      });
+      output(workloads, 'registry_server_url', this.registryServer.serviceUrl);
+    }
     output(workloads, 'node_pools', this.nodePools.poolNames);
     output(workloads, 'team_roles', this.teams.teams.map((t) => t.role.roleArn));
 

@@ -210,9 +210,32 @@ export const GaiPlatformConfigSchema = z
         featureGroups: z.array(FeatureGroupSchema).min(1).describe('FeatureStore groups (FeatureGroupSchema).'),
         dataClassification: z.enum(['public', 'internal', 'confidential', 'restricted']).default('confidential'),
         gates: GovernanceGatesSchema.optional().describe('Registry governance gates. Default the ModelRegistry defaults (fairness, model card, digest, four-eyes approval).'),
+        featureServing: z
+          .enum(['lambda', 'kubernetes', 'both'])
+          .default('lambda')
+          .describe('Where online features are served: `lambda` (API Gateway + Lambda), `kubernetes` (a FeatureServer container next to the model servers, reachable from the inference namespaces only) or `both`. Default `lambda`.'),
+        registryServer: z
+          .boolean()
+          .default(false)
+          .describe('Also run the registry API in the cluster (RegistryServer), reachable from the team namespaces, so training jobs register models without leaving the VPC (STS identity tokens; team roles may register). Default `false`.'),
       })
       .describe('The data layer: one FeatureStore and one ModelRegistry, each with its own KMS key.'),
     teams: z.array(TeamSchema).min(1).describe('Training teams (TeamSchema): namespaces, GPU quotas, dataset groups.'),
+    trainingJobApi: z
+      .strictObject({
+        teams: z
+          .array(
+            z.strictObject({
+              team: z.string().describe('A team of `teams`.'),
+              nodePool: z.string().describe('GPU pool (cluster.gpuPools) its jobs run on.'),
+              allowedImages: z.array(z.string().min(1)).min(1).describe('Registry/repository prefixes training images must start with.'),
+              submitterArns: z.array(RoleArn).default([]).describe('Roles that may submit, besides the team role. Default none.'),
+            }),
+          )
+          .min(1),
+      })
+      .optional()
+      .describe('The training-job API (API Gateway with IAM auth → Lambda → EKS API): validated training requests checked against the team\'s GPU quota and allowed images become jobs in the team namespace. Default none.'),
     inference: z.array(InferenceServiceConfigSchema).default([]).describe('InferenceServices on the GPU pools. Default none.'),
     observability: z
       .strictObject({
@@ -256,6 +279,13 @@ export const GaiPlatformConfigSchema = z
         ctx.addIssue({ code: 'custom', path: ['observability', 'datasetDrift', i, 'group'], message: `unknown feature group "${d.group}"` });
       }
     });
+    (Array.isArray(c.trainingJobApi?.teams) ? c.trainingJobApi.teams : []).forEach((t, i) => {
+      if (typeof t?.team === 'string' && !teams.has(t.team)) ctx.addIssue({ code: 'custom', path: ['trainingJobApi', 'teams', i, 'team'], message: `unknown team "${t.team}"` });
+      if (typeof t?.nodePool === 'string' && !pools.has(t.nodePool)) ctx.addIssue({ code: 'custom', path: ['trainingJobApi', 'teams', i, 'nodePool'], message: `unknown GPU pool "${t.nodePool}"` });
+    });
+    if (c.access && c.data?.featureServing === 'kubernetes') {
+      ctx.addIssue({ code: 'custom', path: ['data', 'featureServing'], message: 'must be `lambda` or `both` with `access`: the personas read online features through the IAM-authorized API' });
+    }
     if (c.cluster?.fsx && !teams.has(c.cluster.fsx.team)) {
       ctx.addIssue({ code: 'custom', path: ['cluster', 'fsx', 'team'], message: `unknown team "${c.cluster.fsx.team}"` });
     }

@@ -85,4 +85,11 @@ describe('EncryptionKey', () => {
       expect((e as GaiConfigError).problems.map((p) => p.fieldPath).sort()).toEqual(['deletionWindowInDays', 'rotationPeriodInDays', 'services[0]']);
     }
   });
+
+  it('keeps the 30-day deletion window outside ephemeral environments (found by the props property test)', () => {
+    expect(() => new EncryptionKey(platformStack(), 'K', { deletionWindowInDays: 7 })).toThrow(/K: deletionWindowInDays: must be 30 \(the maximum\) unless the environment is ephemeral/);
+    const ephemeral = platformStack({ ephemeral: true });
+    new EncryptionKey(ephemeral, 'K', { deletionWindowInDays: 10 });
+    expect(only(synth(ephemeral), 'aws_kms_key').deletion_window_in_days).toBe(10);
+  });
 });

@@ -168,6 +168,22 @@ describe('reference deployment (stacks/main.ts)', () => {
     for (const r of remote) expect(r.backend).toBe('s3');
   });
 
+  it('shows both runtime forms in prod: in-cluster feature and registry servers, the training-job API, rollouts on registry events', () => {
+    const deployments = (stack: any) => (Object.values(stack.resource.kubernetes_deployment_v1 ?? {}) as any[]).map((d) => d.metadata.name).sort();
+    expect(deployments(prod.workloads)).toEqual(['assistant-challenger', 'assistant-champion', 'assistant-gateway', 'feature-server', 'model-registry']);
+    expect(deployments(json.workloads)).toEqual(['assistant-challenger', 'assistant-champion', 'assistant-gateway']);
+    // prod keeps the feature API for callers outside the cluster (servingForm both).
+    expect(Object.keys(prod.data.output)).toContain('feature_api_url');
+    const fnPaths = (stack: any) => (Object.values(stack.resource.aws_lambda_function ?? {}) as any[]).map((f) => f['//'].metadata.path as string);
+    expect(fnPaths(prod.cluster).some((p) => p.includes('/TrainingJobApi/'))).toBe(true);
+    expect(fnPaths(json.cluster)).toEqual([]);
+    // The deployment hook: an EventBridge rule on the registry bus for AliasChanged, in both environments.
+    for (const env of [json, prod]) {
+      const rules = Object.values(env.workloads.resource.aws_cloudwatch_event_rule) as any[];
+      expect(rules.some((r) => r.event_pattern && JSON.parse(r.event_pattern)['detail-type']?.includes('AliasChanged'))).toBe(true);
+    }
+  });
+
   it('gives each data domain its own key: features, models, telemetry, cluster', () => {
     const keyPaths = (stack: any) => (Object.values(stack.resource.aws_kms_key) as any[]).map((k) => k['//'].metadata.path as string);
     expect(keyPaths(json.data)).toEqual(expect.arrayContaining(['dev/dev-data/FeatureDataKey/Resource', 'dev/dev-data/ModelDataKey/Resource']));
