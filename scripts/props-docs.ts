@@ -24,6 +24,7 @@ import { TrainingJobApiPropsSchema, TrainingJobApiRbacPropsSchema, TrainingJobAp
 import { TrainingRequestSchema } from '../src/gpu-training-cluster/runtime/training-api/training-request';
 import { FeatureServerPropsSchema } from '../src/feature-store/feature-server-schema';
 import { RegistryServerPropsSchema } from '../src/model-registry/registry-server-schema';
+import { GatewayLogShippingPropsSchema } from '../src/monitoring-stack/log-shipping-schema';
 import { DriftJobPropsSchema } from '../src/monitoring-stack/drift-job-schema';
 import { RolloutControllerPropsSchema } from '../src/inference-service/rollout-controller-schema';
 import { RolloutThresholdsSchema } from '../src/inference-service/runtime/rollout/rollout-config';
@@ -60,6 +61,7 @@ export const PROPS_TABLES: readonly { file: string; name: string; schema: z.ZodT
   { file: 'src/platform/README.md', name: 'StateBackend', schema: StateBackendSchema },
   { file: 'src/core/README.md', name: 'PlatformSettings', schema: PlatformSettingsSchema },
   { file: 'src/monitoring-stack/README.md', name: 'DriftJob', schema: DriftJobPropsSchema },
+  { file: 'src/monitoring-stack/README.md', name: 'GatewayLogShipping', schema: GatewayLogShippingPropsSchema },
   { file: 'src/feature-store/README.md', name: 'FeatureServer', schema: FeatureServerPropsSchema },
   { file: 'src/model-registry/README.md', name: 'RegistryServer', schema: RegistryServerPropsSchema },
   { file: 'src/gpu-training-cluster/README.md', name: 'TrainingJobApi', schema: TrainingJobApiPropsSchema },

@@ -232,6 +232,11 @@ export { TeamAccessPropsSchema, PERSONAS, personaGroup, type Persona, type TeamA
 export { TeamRbac, TeamRbacPropsSchema, TEAM_RBAC_ROLES, type TeamRbacProps, type RbacRule } from './platform/team-rbac';
 export { podIdentityRole, POD_IDENTITY_SESSION_TAGS, type PodIdentityRoleOptions } from './core/iam/pod-identity-role';
 
+// Gateway request logs → the telemetry bucket
+export { ACCESS_LOG_LINE_REGEX, FLUENT_BIT_CHART, GatewayLogShipping, gatewayLogKeyFormat, gatewayLogPath, renderFluentBitPipeline, type FluentBitPipeline, type FluentBitPipelineOptions } from './monitoring-stack/log-shipping';
+export { GatewayLogShippingPropsSchema, type GatewayLogShippingProps, type GatewayLogShippingConfig, type ShippedService } from './monitoring-stack/log-shipping-schema';
+export { escapeHclString, helmValues } from './core/helm/values';
+
 // InferenceService progressive delivery
 export { RolloutController, RolloutControllerAccess, ROLLOUT_SCHEDULE, type RolloutControllerAccessProps } from './inference-service/rollout-controller';
 export { RolloutControllerPropsSchema, RolloutServiceSchema, type RolloutControllerProps, type RolloutControllerConfig, type RolloutService } from './inference-service/rollout-controller-schema';
@@ -267,6 +272,10 @@ export { FeatureServerPropsSchema } from './feature-store/feature-server-schema'
 export { SERVING_FORMS, type ServingForm } from './feature-store/schema';
 export { RegistryServer, REGISTRY_SERVER_COMPONENT, type RegistryServerProps } from './model-registry/registry-server';
 export { RegistryServerPropsSchema, RegistryCallerSchema, REGISTRY_ACCESS_LEVELS } from './model-registry/registry-server-schema';
+
+export { namespacedGroupRole, rbacRules, type NamespacedGroupRole, type NamespacedGroupRoleProps } from './core/k8s/rbac';
+export { podSecurityManifest, type PodSecurityManifest } from './core/k8s/pod-security';
+export { QUANTITY_PATTERN, quantityValue, quantitySchema } from './core/k8s/quantity';
 
 // GpuTrainingCluster training-job API, EKS/STS clients
 export {

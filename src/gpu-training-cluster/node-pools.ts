@@ -4,14 +4,12 @@ import { packLocalChart, stageChart } from './local-chart';
 import { stringify } from 'yaml';
 import { PlatformContext } from '../core/platform-context';
 import { parseProps } from '../core/props';
-import { AssetType, Fn, TerraformAsset } from '../core/tf';
+import { helmValues } from '../core/helm/values';
+import { AssetType, TerraformAsset } from '../core/tf';
+import { GPU_TAINT, NODE_POOL_LABEL } from './labels';
 import { GpuNodePoolsPropsSchema, type GpuNodePoolsConfig, type GpuNodePoolsProps } from './node-pools-schema';
 
-/** The taint every GPU node carries: only pods tolerating it (GPU workloads) land there. */
-export const GPU_TAINT = { key: 'nvidia.com/gpu', effect: 'NoSchedule' } as const;
-
-/** The label every node of a gaiops pool carries, valued with the pool name. */
-export const NODE_POOL_LABEL = 'gaiops.io/node-pool';
+export { GPU_TAINT, NODE_POOL_LABEL } from './labels';
 
 export { CHART_HASH_ANNOTATION } from './local-chart';
 
@@ -235,7 +233,7 @@ export class GpuNodePools extends Construct {
       cleanupOnFail: true,
       maxHistory: p.maxHistory,
       timeout: p.timeoutSeconds,
-      values: [Fn.jsonencode(values)],
+      values: [helmValues(values)],
       provider: p.helmProvider,
     });
   }

@@ -3,11 +3,14 @@ import { Construct } from 'constructs';
 import { packLocalChart, stageChart } from './local-chart';
 import { stringify } from 'yaml';
 import { parseProps } from '../core/props';
-import { AssetType, TerraformAsset } from '../core/tf';
+import { GaiConfigError, type ConfigProblem } from '../core/errors';
+import { formatFieldPath } from '../core/field-path';
+import { AssetType, TerraformAsset, Token } from '../core/tf';
 import type { LineageRecord, ModelVersion, RegistryClient } from '../model-registry/client/registry-client';
 import { toHelmTemplate, type KubernetesObject } from './node-pools';
 import {
   HyperparameterSweepPropsSchema,
+  SweepSpecSchema,
   SWEEP_PARAM,
   TRIAL_PARAM,
   type HyperparameterSweepProps,
@@ -16,8 +19,7 @@ import {
   type SweepSpec,
 } from './sweep-schema';
 import {
-  expandTrials,
-  parseSweepSpec,
+  expandTrials as expandSweepTrials,
   renderTrialObject,
   SWEEP_LABEL,
   SWEEP_SCOPE,
@@ -25,13 +27,13 @@ import {
   sweepProblem,
   type ParamValue,
   type SweepObject,
+  type SweepSpecParser,
   type Trial,
 } from './training-manifests';
 
 export { SWEEP_PARAM, TRIAL_PARAM } from './sweep-schema';
 export type { HyperparameterSweepProps, SweepSpec, SweepObjective } from './sweep-schema';
 export {
-  expandTrials,
   gridValues,
   renderTrialObject,
   SWEEP_LABEL,
@@ -40,7 +42,22 @@ export {
   TRAINJOB_PATCH_MANAGER,
   TRIAL_LABEL,
 } from './training-manifests';
-export type { ParamValue, SweepObject, Trial, TrialObjectOptions } from './training-manifests';
+export type { ParamValue, SweepObject, SweepSpecParser, Trial, TrialObjectOptions } from './training-manifests';
+
+/**
+ * Parses a sweep spec as every construct prop is parsed ({@link parseProps}): values that are cdktf
+ * tokens (known only at apply time, e.g. a registry URL from another stack) pass unchecked.
+ */
+export const parseSweepSpecProps: SweepSpecParser = (spec, scope) => parseProps(scope, SweepSpecSchema, spec);
+
+/**
+ * The trials of a sweep, deterministically (grid or seeded random; see the README), the spec parsed
+ * as construct props are ({@link parseSweepSpecProps}: cdktf tokens pass). The training-job API
+ * runtime uses the construct-free form in ./training-manifests.
+ */
+export function expandTrials(spec: SweepSpec | SweepConfig, scope: string = SWEEP_SCOPE): Trial[] {
+  return expandSweepTrials(spec, scope, parseSweepSpecProps);
+}
 
 function checkParallelism(c: SweepConfig, trials: readonly Trial[], scope: string): void {
   if (c.job.kind !== 'Job' && c.parallelism < trials.length) {
@@ -58,7 +75,7 @@ function checkParallelism(c: SweepConfig, trials: readonly Trial[], scope: strin
  * `parallelism`).
  */
 export function renderTrialJobs(spec: SweepSpec | SweepConfig, scope: string = SWEEP_SCOPE): SweepObject[] {
-  const c = parseSweepSpec(spec, scope);
+  const c = parseSweepSpecProps(spec, scope);
   const trials = expandTrials(c, scope);
   checkParallelism(c, trials, scope);
   const priorityClassName = sweepPriorityClassName(c.namespace, c.sweepId);
@@ -72,7 +89,7 @@ export function renderTrialJobs(spec: SweepSpec | SweepConfig, scope: string = S
  * controller creates the next when one finishes — followed by the trial objects.
  */
 export function renderSweepObjects(spec: SweepSpec | SweepConfig, scope: string = SWEEP_SCOPE): SweepObject[] {
-  const c = parseSweepSpec(spec, scope);
+  const c = parseSweepSpecProps(spec, scope);
   const trials = renderTrialJobs(c, scope);
   if (c.job.kind !== 'Job') return trials;
   const priorityClass = sweepPriorityClassName(c.namespace, c.sweepId);
@@ -141,6 +158,7 @@ export class HyperparameterSweep extends Construct {
     this.trials = expandTrials(spec, path);
     this.objects = renderSweepObjects(spec, path);
     this.chart = renderLocalChart('gaiops-sweep', `Trials of gaiops hyperparameter sweep ${spec.sweepId}`, this.objects);
+    refuseTokensInChart(path, spec, this.chart.files);
     this.chartAsset = new TerraformAsset(this, 'Chart', { path: stageChart(this.chart), type: AssetType.DIRECTORY, assetHash: this.chart.hash });
     this.release = new Release(this, 'Release', {
       name: releaseName ?? `sweep-${spec.sweepId}`,
@@ -240,4 +258,28 @@ export async function pickBestTrial(input: PickBestTrialInput): Promise<PickBest
   const best = ranked[0];
   const tied = best ? ranked.filter((r) => r.value === best.value) : [];
   return { ...(best ? { best } : {}), tied, ranked, missingMetric };
+}
+
+/**
+ * The trials are written into a chart at synth, where Terraform references (cdktf tokens) cannot be
+ * resolved: a spec value that is a reference and lands in the chart would be shipped as its
+ * placeholder text. Refuse it, naming the field (pass the literal value, e.g. from the producing
+ * stack's outputs).
+ */
+function refuseTokensInChart(path: string, spec: object, files: Readonly<Record<string, string>>): void {
+  const text = Object.values(files).join('\n');
+  const problems: ConfigProblem[] = [];
+  const walk = (value: unknown, at: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      if (Token.isUnresolved(value) && text.includes(value)) {
+        problems.push({ constructPath: path, fieldPath: formatFieldPath(at), message: 'must be a literal value: it is written into the generated chart at synth, where a Terraform reference cannot be resolved' });
+      }
+    } else if (Array.isArray(value)) {
+      value.forEach((v, i) => walk(v, [...at, i]));
+    } else if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+      for (const [k, v] of Object.entries(value)) walk(v, [...at, k]);
+    }
+  };
+  walk(spec, []);
+  if (problems.length > 0) throw new GaiConfigError(problems);
 }

@@ -4,40 +4,17 @@ import { FeatureStore } from '../feature-store/feature-store';
 import { ModelRegistry } from '../model-registry/model-registry';
 import type { IConstruct } from 'constructs';
 import { GaiConfigError, type ConfigProblem } from '../core/errors';
+import { GPU_WORKLOAD_QUANTITY_EXAMPLES, quantitySchema, quantityValue } from '../core/k8s/quantity';
 import { instanceOf, parseProps } from '../core/props';
 import type { ClusterReference } from './cluster';
 
 /** A team name: a DNS-1123 label (it names the namespace), at most 40 characters so derived names stay within limits. */
 export const TEAM_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 
-/** A Kubernetes resource quantity: `500m`, `2`, `1.5`, `8Gi`, `512Mi`, `1G`. */
-export const QUANTITY_PATTERN = /^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$/;
+// Quantities live in core (construct-free, shared with runtimes and other constructs); re-exported here.
+export { QUANTITY_PATTERN, quantityValue } from '../core/k8s/quantity';
 
-const SUFFIX_FACTORS: Record<string, number> = {
-  '': 1,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/** The value of a quantity in base units (cores or bytes); undefined when it is not a quantity. */
-export function quantityValue(quantity: string): number | undefined {
-  const m = /^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$/.exec(quantity);
-  if (!m || !QUANTITY_PATTERN.test(quantity)) return undefined;
-  return Number(m[1]) * SUFFIX_FACTORS[m[2]];
-}
-
-const quantity = (what: string) => z.string().regex(QUANTITY_PATTERN, `must be a Kubernetes ${what} quantity such as ${what === 'CPU' ? '500m or 4' : '512Mi or 16Gi'}`);
+const quantity = (what: 'CPU' | 'memory') => quantitySchema(what, GPU_WORKLOAD_QUANTITY_EXAMPLES);
 
 /** Pod Security Standards levels a team namespace may enforce. */
 export const POD_SECURITY_LEVELS = ['restricted', 'baseline'] as const;

@@ -7,6 +7,7 @@ import { ResourceQuotaV1 } from '@cdktf/provider-kubernetes/lib/resource-quota-v
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { Construct } from 'constructs';
 import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
+import { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
 import { GaiError } from '../core/errors';
 import type { Grant } from '../core/iam/grant';
 import type { FeatureStore } from '../feature-store/feature-store';
@@ -22,8 +23,7 @@ export const TEAM_LABEL = 'gaiops.io/team';
 /** The GPU resource the NVIDIA device plugin advertises. */
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
-/** Where the EKS Pod Identity agent serves credentials (host network, every node; IPv4 clusters). */
-export const POD_IDENTITY_AGENT = { cidr: '169.254.170.23/32', port: '80' } as const;
+export { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
 
 export { POD_IDENTITY_SESSION_TAGS } from '../core/iam/pod-identity-role';
 

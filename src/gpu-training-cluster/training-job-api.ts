@@ -2,12 +2,13 @@ import { EksAccessEntry } from '@cdktf/provider-aws/lib/eks-access-entry';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
-import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
-import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
+import type { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
+import type { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { Construct } from 'constructs';
 import { GaiConfigError, GaiError } from '../core/errors';
 import type { Grant, IGrantable } from '../core/iam/grant';
 import { HttpApi, type HttpRoute } from '../core/http-api';
+import { namespacedGroupRole, type RbacRule } from '../core/k8s/rbac';
 import { LambdaCode } from '../core/lambda-code';
 import { NodeFunction } from '../core/node-function';
 import { PlatformContext } from '../core/platform-context';
@@ -27,19 +28,12 @@ export const TRAINING_JOB_API_ROUTES: readonly HttpRoute[] = [
   { method: 'GET', path: '/training-jobs/{team}' },
 ];
 
-/** One namespaced RBAC rule: exact API groups, resources and verbs. */
-export interface TrainingApiRbacRule {
-  readonly apiGroups: readonly string[];
-  readonly resources: readonly string[];
-  readonly verbs: readonly string[];
-}
-
 /**
  * What the API does in a team namespace: create training objects, read one (an idempotent retry
  * that races its first attempt) and list them (quota, status). No update, patch, delete, watch,
  * pods, logs or secrets.
  */
-export const TRAINING_JOB_API_RULES: readonly TrainingApiRbacRule[] = [
+export const TRAINING_JOB_API_RULES: readonly RbacRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list'] },
   { apiGroups: ['kubeflow.org'], resources: ['pytorchjobs'], verbs: ['create', 'get', 'list'] },
   { apiGroups: ['trainer.kubeflow.org'], resources: ['trainjobs'], verbs: ['create', 'get', 'list'] },
@@ -249,20 +243,17 @@ export class TrainingJobApiRbac extends Construct {
     const roleBindings: RoleBindingV1[] = [];
     for (const [team, ns] of Object.entries(p.api.teamNamespaces)) {
       const namespace = teams.find((t) => t.name === ns)?.namespace ?? ns;
-      const role = new RoleV1(this, `${team}-role`, {
+      const { role, binding } = namespacedGroupRole(this, {
+        ids: { role: `${team}-role`, binding: `${team}-binding` },
+        name: TRAINING_JOB_API_ROLE,
+        namespace,
+        labels,
+        rules: TRAINING_JOB_API_RULES,
+        groups: [p.api.kubernetesGroup],
         provider: p.kubernetesProvider,
-        metadata: { name: TRAINING_JOB_API_ROLE, namespace, labels },
-        rule: TRAINING_JOB_API_RULES.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] })),
       });
       roles.push(role);
-      roleBindings.push(
-        new RoleBindingV1(this, `${team}-binding`, {
-          provider: p.kubernetesProvider,
-          metadata: { name: TRAINING_JOB_API_ROLE, namespace, labels },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
-          subject: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: p.api.kubernetesGroup }],
-        }),
-      );
+      roleBindings.push(binding);
     }
     this.roles = roles;
     this.roleBindings = roleBindings;

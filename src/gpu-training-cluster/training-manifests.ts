@@ -1,13 +1,15 @@
 /**
  * The pure renderers behind HyperparameterSweep and the training-job API: trial expansion and the
  * Kubernetes objects of one trial (batch/v1 Job, Kubeflow Trainer v2 TrainJob, kubeflow.org/v1
- * PyTorchJob) with the trainer's TRAINER_* environment. No constructs here: the training-job API
+ * PyTorchJob) with the trainer's TRAINER_* environment. No constructs here, and nothing that
+ * imports cdktf (a check in test/core/runtime-bundles.test.ts keeps it so): the training-job API
  * Lambda renders the same objects at request time that a sweep's chart ships at synth.
  */
 import { GaiConfigError } from '../core/errors';
-import { parseProps } from '../core/props';
-import { GPU_TAINT, NODE_POOL_LABEL } from './node-pools';
-import { imageDigestOf, SWEEP_PARAM, SweepSpecSchema, TRIAL_PARAM, type ParamSpace, type SweepConfig, type SweepSpec } from './sweep-schema';
+import { formatFieldPath } from '../core/field-path';
+import { podSecurityManifest } from '../core/k8s/pod-security';
+import { GPU_TAINT, NODE_POOL_LABEL } from './labels';
+import { imageDigestOf, SWEEP_PARAM, SweepSpecSchema, TRIAL_PARAM, type ParamSpace, type SweepConfig, type SweepSpec } from './sweep-spec-schema';
 
 /** Labels on every trial object and pod. */
 export const SWEEP_LABEL = 'gaiops.io/sweep';
@@ -32,10 +34,19 @@ export interface Trial {
 /** Construct path used in errors when none is given. */
 export const SWEEP_SCOPE = 'HyperparameterSweep';
 
-/** Parses (or re-parses) a sweep spec; problems throw a GaiConfigError naming `scope`. */
-export function parseSweepSpec(spec: SweepSpec | SweepConfig, scope: string): SweepConfig {
-  return parseProps(scope, SweepSpecSchema, spec);
-}
+/** A sweep spec parser: the spec (or an already parsed config) to its config, defaults applied; problems throw one GaiConfigError naming `scope`. */
+export type SweepSpecParser = (spec: SweepSpec | SweepConfig, scope: string) => SweepConfig;
+
+/**
+ * Parses (or re-parses) a sweep spec with zod alone; problems throw one GaiConfigError naming
+ * `scope`, as `parseProps` does. Literal values only: HyperparameterSweep parses with `parseProps`,
+ * which lets cdktf tokens (values known at apply time) through.
+ */
+export const parseSweepSpec: SweepSpecParser = (spec, scope) => {
+  const parsed = SweepSpecSchema.safeParse(spec);
+  if (parsed.success) return parsed.data;
+  throw new GaiConfigError(parsed.error.issues.map((issue) => ({ constructPath: scope, fieldPath: formatFieldPath(issue.path), message: issue.message })));
+};
 
 /** A GaiConfigError with one problem. */
 export function sweepProblem(scope: string, fieldPath: string, message: string): GaiConfigError {
@@ -124,9 +135,11 @@ export const trialId = (sweepId: string, index: number): string => `${sweepId}-t
  *   parameter drawn in declaration order: int uniform over min, min+step, …; float uniform in
  *   [min, max] or, with `log`, uniform in log space; categorical uniform. A finite space with fewer
  *   than `maxTrials` combinations is a GaiConfigError (use `grid`).
+ *
+ * `parse` parses the spec first: {@link parseSweepSpec} by default (literal values).
  */
-export function expandTrials(spec: SweepSpec | SweepConfig, scope: string = SWEEP_SCOPE): Trial[] {
-  const c = parseSweepSpec(spec, scope);
+export function expandTrials(spec: SweepSpec | SweepConfig, scope: string = SWEEP_SCOPE, parse: SweepSpecParser = parseSweepSpec): Trial[] {
+  const c = parse(spec, scope);
   const names = Object.keys(c.parameters);
   const spaces = names.map((n) => c.parameters[n]);
   const make = (index: number, values: readonly ParamValue[]): Trial => {
@@ -186,7 +199,7 @@ export interface SweepObject {
 export const sweepPriorityClassName = (namespace: string, sweepId: string): string => `gaiops-sweep-${namespace}-${sweepId}`;
 
 /** Trial pods' UID/GID: the trainer image's unprivileged `node` user. */
-const POD_SECURITY_CONTEXT = { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } };
+const TRAINER_UID = 1000;
 const CONTAINER_SECURITY_CONTEXT = { allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } };
 
 /** The TRAINER_* environment of a trial: the trial's TRAINER_PARAMS plus `gaiops_sweep`/`gaiops_trial`. */
@@ -236,7 +249,7 @@ function trialPodSettings(c: SweepConfig): Record<string, unknown> {
     serviceAccountName: c.serviceAccountName,
     nodeSelector: { [NODE_POOL_LABEL]: c.nodePool },
     tolerations: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }],
-    securityContext: { ...POD_SECURITY_CONTEXT },
+    securityContext: podSecurityManifest(TRAINER_UID),
   };
 }
 

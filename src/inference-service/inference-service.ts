@@ -1,11 +1,7 @@
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import {
-  DeploymentV1,
-  type DeploymentV1SpecTemplateSpecContainerSecurityContext,
-  type DeploymentV1SpecTemplateSpecSecurityContext,
-} from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { IngressV1 } from '@cdktf/provider-kubernetes/lib/ingress-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
@@ -15,18 +11,20 @@ import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider
 import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { Construct } from 'constructs';
-import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Grant } from '../core/iam/grant';
 import { podIdentityRole } from '../core/iam/pod-identity-role';
 import { Role } from '../core/iam/role';
+import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
+import { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
+import { containerSecurity, httpProbe, NAMESPACE_NAME_LABEL, podSecurity, restrictedNamespaceLabels, topologySpread } from '../core/k8s/pod-security';
 import { PlatformContext } from '../core/platform-context';
 import { parseProps } from '../core/props';
 import { AssetType, TerraformAsset } from '../core/tf';
 import { packLocalChart, stageChart } from '../gpu-training-cluster/local-chart';
 import { GPU_TAINT, NODE_POOL_LABEL, toHelmTemplate } from '../gpu-training-cluster/node-pools';
-import { GPU_RESOURCE, POD_IDENTITY_AGENT } from '../gpu-training-cluster/teams';
+import { GPU_RESOURCE } from '../gpu-training-cluster/teams';
 import { GATEWAY_METRICS } from '../monitoring-stack/metric-names';
 import {
   GATEWAY_CONFIG_FILE,
@@ -110,29 +108,6 @@ export interface InferenceVariant {
   readonly grant: Grant;
   /** Base URL the gateway calls. */
   readonly upstream: string;
-}
-
-const RESTRICTED_CONTAINER: DeploymentV1SpecTemplateSpecContainerSecurityContext = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
-
-function podSecurity(uid: number): DeploymentV1SpecTemplateSpecSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: String(uid),
-    runAsGroup: String(uid),
-    fsGroup: String(uid),
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-function containerSecurity(uid: number): DeploymentV1SpecTemplateSpecContainerSecurityContext {
-  return { ...RESTRICTED_CONTAINER, runAsUser: String(uid), runAsGroup: String(uid) };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -246,12 +221,7 @@ export class InferenceService extends Construct {
         name: nsName,
         labels: {
           ...base,
-          'pod-security.kubernetes.io/enforce': 'restricted',
-          'pod-security.kubernetes.io/enforce-version': 'latest',
-          'pod-security.kubernetes.io/warn': 'restricted',
-          'pod-security.kubernetes.io/warn-version': 'latest',
-          'pod-security.kubernetes.io/audit': 'restricted',
-          'pod-security.kubernetes.io/audit-version': 'latest',
+          ...restrictedNamespaceLabels(),
         },
       },
     });
@@ -304,12 +274,7 @@ export class InferenceService extends Construct {
       const modelEnv = 'version' in v.model ? { name: MODEL_FETCHER_ENV.modelVersion, value: String(v.model.version) } : { name: MODEL_FETCHER_ENV.modelAlias, value: v.model.alias };
       const ports = [{ name: 'http', containerPort: s.port, protocol: 'TCP' }];
       if (s.metricsPort !== s.port) ports.push({ name: 'metrics', containerPort: s.metricsPort, protocol: 'TCP' });
-      const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-        httpGet: { path, port: String(s.port), scheme: 'HTTP' },
-        periodSeconds,
-        failureThreshold,
-        timeoutSeconds: 5,
-      });
+      const probe = (path: string, periodSeconds: number, failureThreshold: number) => httpProbe(path, s.port, periodSeconds, failureThreshold, 5);
       const autoscaled = p.keda.enabled;
       const deployment = new DeploymentV1(scope, 'Deployment', {
         provider,
@@ -332,10 +297,7 @@ export class InferenceService extends Construct {
               securityContext: podSecurity(uid),
               nodeSelector: { [NODE_POOL_LABEL]: v.pool },
               toleration: [{ key: GPU_TAINT.key, operator: 'Exists', effect: GPU_TAINT.effect }],
-              topologySpreadConstraint: [
-                { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] },
-                { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: selector }] },
-              ],
+              topologySpreadConstraint: topologySpread(selector),
               initContainer: [
                 {
                   name: 'model-fetcher',
@@ -483,12 +445,6 @@ export class InferenceService extends Construct {
       data: { [GATEWAY_CONFIG_FILE]: configText },
     });
     const gatewaySa = new ServiceAccountV1(gw, 'ServiceAccount', { provider, metadata: meta(gatewayName, gatewayLabels), automountServiceAccountToken: false });
-    const gprobe = (path: string, periodSeconds: number, failureThreshold: number) => ({
-      httpGet: { path, port: String(GATEWAY_PORT), scheme: 'HTTP' },
-      periodSeconds,
-      failureThreshold,
-      timeoutSeconds: 2,
-    });
     const gres = p.gateway.resources;
     const deployment = new DeploymentV1(gw, 'Deployment', {
       provider,
@@ -507,10 +463,7 @@ export class InferenceService extends Construct {
             enableServiceLinks: false,
             terminationGracePeriodSeconds: Math.ceil(p.gateway.resilience.shutdownGraceMs / 1000) + 10,
             securityContext: podSecurity(uid),
-            topologySpreadConstraint: [
-              { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: gatewaySelector }] },
-              { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: gatewaySelector }] },
-            ],
+            topologySpreadConstraint: topologySpread(gatewaySelector),
             container: [
               {
                 name: 'gateway',
@@ -525,9 +478,9 @@ export class InferenceService extends Construct {
                 port: [{ name: 'http', containerPort: GATEWAY_PORT, protocol: 'TCP' }],
                 resources: { requests: { cpu: gres.cpuRequest, memory: gres.memoryRequest }, limits: { cpu: gres.cpuLimit, memory: gres.memoryLimit } },
                 securityContext: containerSecurity(uid),
-                startupProbe: gprobe('/healthz', 2, 30),
-                livenessProbe: gprobe('/healthz', 10, 3),
-                readinessProbe: gprobe('/readyz', 5, 2),
+                startupProbe: httpProbe('/healthz', GATEWAY_PORT, 2, 30),
+                livenessProbe: httpProbe('/healthz', GATEWAY_PORT, 10, 3),
+                readinessProbe: httpProbe('/readyz', GATEWAY_PORT, 5, 2),
                 volumeMount: [
                   { name: 'config', mountPath: GATEWAY_CONFIG_DIR, readOnly: true },
                   { name: 'keys', mountPath: GATEWAY_KEYS_DIR, readOnly: true },
@@ -599,7 +552,7 @@ export class InferenceService extends Construct {
     // ---- network policies ----
     const policy = (policyId: string, name: string, spec: NetworkPolicyV1Spec) => new NetworkPolicyV1(this, policyId, { provider, metadata: meta(name), spec });
     const serverSelector = { [INFERENCE_SERVICE_LABEL]: p.name, 'app.kubernetes.io/component': COMPONENTS.modelServer };
-    const monitoringNs = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': p.monitoring.namespace } } };
+    const monitoringNs = { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: p.monitoring.namespace } } };
     const tcp = (port: number) => ({ port: String(port), protocol: 'TCP' });
     const serverPorts = [...new Set(p.variants.map((v) => serverSettings(v).port))].sort((a, b) => a - b);
     const metricsPorts = [...new Set(p.variants.map((v) => serverSettings(v).metricsPort))].sort((a, b) => a - b);
@@ -612,7 +565,7 @@ export class InferenceService extends Construct {
         {
           from: [
             ...(ing.enabled ? [{ ipBlock: { cidr: ing.vpcCidr as string } }] : []),
-            ...p.clientNamespaces.map((n) => ({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': n } } })),
+            ...p.clientNamespaces.map((n) => ({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: n } } })),
             monitoringNs,
           ],
           ports: [tcp(GATEWAY_PORT)],

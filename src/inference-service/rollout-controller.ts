@@ -6,13 +6,14 @@ import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import type { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
-import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
+import type { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
+import type { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import { EncryptionKey } from '../core/encryption-key';
 import { GaiConfigError } from '../core/errors';
 import { Grant, type IGrantable } from '../core/iam/grant';
+import { namespacedGroupRole, type RbacRule } from '../core/k8s/rbac';
 import { LambdaCode } from '../core/lambda-code';
 import { NodeFunction } from '../core/node-function';
 import { PlatformContext } from '../core/platform-context';
@@ -284,17 +285,10 @@ export class RolloutControllerAccess extends Construct {
     const name = `gaiops-rollout-${c.service.namespace}-${c.service.configMap}`.slice(0, 253);
     const roles: RoleV1[] = [];
     const roleBindings: RoleBindingV1[] = [];
-    const bind = (bindId: string, namespace: string, rules: { apiGroups: string[]; resources: string[]; resourceNames: string[]; verbs: string[] }[]) => {
-      const role = new RoleV1(this, bindId, { provider, metadata: { name, namespace, labels: RBAC_LABELS }, rule: rules });
+    const bind = (bindId: string, namespace: string, rules: readonly RbacRule[]) => {
+      const { role, binding } = namespacedGroupRole(this, { ids: { role: bindId, binding: `${bindId}Binding` }, name, namespace, labels: RBAC_LABELS, rules, groups: [c.kubernetesGroup], provider });
       roles.push(role);
-      roleBindings.push(
-        new RoleBindingV1(this, `${bindId}Binding`, {
-          provider,
-          metadata: { name, namespace, labels: RBAC_LABELS },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
-          subject: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: c.kubernetesGroup }],
-        }),
-      );
+      roleBindings.push(binding);
     };
     bind('Role', c.service.namespace, [
       { apiGroups: [''], resources: ['configmaps'], resourceNames: [c.service.configMap], verbs: ['get', 'update'] },

@@ -2,10 +2,11 @@ import { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { z } from 'zod';
 import { ContainerImage } from '../core/container-image';
+import { ClusterReferenceSchema } from '../core/k8s/http-workload';
+import { DEFAULT_RUN_AS_USER } from '../core/k8s/pod-security';
+import { containerResourcesSchema, GPU_WORKLOAD_QUANTITY_EXAMPLES, quantitySchema } from '../core/k8s/quantity';
 import { instanceOf, isToken } from '../core/props';
-import type { ClusterReference } from '../gpu-training-cluster/cluster';
 import { GPU_TAINT, GpuNodePools } from '../gpu-training-cluster/node-pools';
-import { QUANTITY_PATTERN, quantityValue } from '../gpu-training-cluster/teams-schema';
 import { ModelRegistry } from '../model-registry/model-registry';
 import { VLLM_METRICS } from '../monitoring-stack/metric-names';
 import { GatewayConfigSchema, PublicModelIdSchema, VariantNameSchema } from './gateway-config';
@@ -23,7 +24,7 @@ export const DEFAULT_PROMETHEUS_SERVER_ADDRESS = 'http://kube-prometheus-stack-p
 export const DEFAULT_SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-Res-2021-06';
 
 /** The UID/GID every container of the service runs as (any non-root id works: HOME and caches point at /tmp). */
-export const DEFAULT_RUN_AS_USER = 65532;
+export { DEFAULT_RUN_AS_USER };
 
 /** Model servers the construct knows: each fixes the port, arguments, probe paths and queue metric. */
 export const SERVER_KINDS = ['vllm', 'tgi', 'triton', 'custom'] as const;
@@ -67,35 +68,15 @@ export function imageUri(image: ContainerImage | string): string {
   return typeof image === 'string' ? image : image.imageUri;
 }
 
-const quantity = (what: 'CPU' | 'memory') => z.string().regex(QUANTITY_PATTERN, `must be a Kubernetes ${what} quantity such as ${what === 'CPU' ? '500m or 4' : '512Mi or 16Gi'}`);
-
-function resourcesSchema(d: { cpuRequest: string; cpuLimit: string; memoryRequest: string; memoryLimit: string }, what: string) {
-  return z
-    .strictObject({
-      cpuRequest: quantity('CPU').default(d.cpuRequest).describe(`CPU request of the ${what}. Default \`${d.cpuRequest}\`.`),
-      cpuLimit: quantity('CPU').default(d.cpuLimit).describe(`CPU limit of the ${what}. Default \`${d.cpuLimit}\`.`),
-      memoryRequest: quantity('memory').default(d.memoryRequest).describe(`Memory request of the ${what}. Default \`${d.memoryRequest}\`.`),
-      memoryLimit: quantity('memory').default(d.memoryLimit).describe(`Memory limit of the ${what}. Default \`${d.memoryLimit}\`.`),
-    })
-    .superRefine((r, ctx) => {
-      for (const [request, limit] of [
-        ['cpuRequest', 'cpuLimit'],
-        ['memoryRequest', 'memoryLimit'],
-      ] as const) {
-        const rv = typeof r[request] === 'string' ? quantityValue(r[request]) : undefined;
-        const lv = typeof r[limit] === 'string' ? quantityValue(r[limit]) : undefined;
-        if (rv !== undefined && lv !== undefined && rv > lv) ctx.addIssue({ code: 'custom', path: [request], message: `must not exceed ${limit} (${r[limit]})` });
-      }
-    });
-}
+const quantity = (what: 'CPU' | 'memory') => quantitySchema(what, GPU_WORKLOAD_QUANTITY_EXAMPLES);
 
 export const DEFAULT_SERVER_RESOURCES = { cpuRequest: '4', cpuLimit: '8', memoryRequest: '24Gi', memoryLimit: '24Gi' } as const;
 export const DEFAULT_GATEWAY_RESOURCES = { cpuRequest: '250m', cpuLimit: '1', memoryRequest: '256Mi', memoryLimit: '512Mi' } as const;
 export const DEFAULT_FETCHER_RESOURCES = { cpuRequest: '500m', cpuLimit: '2', memoryRequest: '512Mi', memoryLimit: '2Gi' } as const;
 
-export const ServerResourcesSchema = resourcesSchema(DEFAULT_SERVER_RESOURCES, 'model-server container');
-export const GatewayResourcesSchema = resourcesSchema(DEFAULT_GATEWAY_RESOURCES, 'gateway container');
-export const FetcherResourcesSchema = resourcesSchema(DEFAULT_FETCHER_RESOURCES, 'model-fetcher init container');
+export const ServerResourcesSchema = containerResourcesSchema(DEFAULT_SERVER_RESOURCES, { container: 'model-server container', examples: GPU_WORKLOAD_QUANTITY_EXAMPLES });
+export const GatewayResourcesSchema = containerResourcesSchema(DEFAULT_GATEWAY_RESOURCES, { container: 'gateway container', examples: GPU_WORKLOAD_QUANTITY_EXAMPLES });
+export const FetcherResourcesSchema = containerResourcesSchema(DEFAULT_FETCHER_RESOURCES, { container: 'model-fetcher init container', examples: GPU_WORKLOAD_QUANTITY_EXAMPLES });
 
 const MODEL_NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, 'must be a registry model name: 1-128 letters, digits, . _ -');
 
@@ -278,11 +259,6 @@ export const InferenceMonitoringSchema = z.strictObject({
 
 const NAME = /^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$/;
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-const ClusterReferenceSchema = z.custom<ClusterReference>(
-  (v) => v !== null && typeof v === 'object' && typeof (v as ClusterReference).clusterName === 'string',
-  'must be a ClusterReference (GpuTrainingCluster.reference())',
-);
 
 /** GPU pools of a GpuNodePools: the NodePools carrying the GPU taint. */
 export function gpuPoolNames(pools: GpuNodePools): string[] {

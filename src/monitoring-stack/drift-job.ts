@@ -17,10 +17,11 @@ import type { Grant } from '../core/iam/grant';
 import { podIdentityRole } from '../core/iam/pod-identity-role';
 import type { Role } from '../core/iam/role';
 import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
+import { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
+import { containerSecurity, podSecurity, restrictedNamespaceLabels } from '../core/k8s/pod-security';
+import { quantityValue } from '../core/k8s/quantity';
 import { PlatformContext } from '../core/platform-context';
 import { parseProps } from '../core/props';
-import { quantityValue } from '../gpu-training-cluster/teams-schema';
-import { POD_IDENTITY_AGENT } from '../gpu-training-cluster/teams';
 import { imageUri } from '../inference-service/schema';
 import type { DriftDetector } from './drift-detector';
 import { type DriftJobConfig, type DriftJobProps, DriftJobPropsSchema, kubernetesSchedule } from './drift-job-schema';
@@ -80,12 +81,7 @@ export class DriftJob extends Construct {
           name: p.namespace,
           labels: {
             'app.kubernetes.io/managed-by': 'gaiops',
-            'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
-            'pod-security.kubernetes.io/warn': 'restricted',
-            'pod-security.kubernetes.io/warn-version': 'latest',
-            'pod-security.kubernetes.io/audit': 'restricted',
-            'pod-security.kubernetes.io/audit-version': 'latest',
+            ...restrictedNamespaceLabels(),
           },
         },
       });
@@ -118,7 +114,6 @@ export class DriftJob extends Construct {
     const converted = kubernetesSchedule(detector.schedule);
     // The schema refused an unconvertible schedule without an explicit one.
     this.schedule = p.schedule ?? ('schedule' in converted ? converted.schedule : '');
-    const uid = String(p.runAsUser);
     const r = p.resources;
     const heapMiB = Math.floor(((quantityValue(r.memoryLimit) as number) * 0.75) / 2 ** 20);
     const env = [
@@ -154,13 +149,7 @@ export class DriftJob extends Construct {
                 enableServiceLinks: false,
                 restartPolicy: 'Never',
                 terminationGracePeriodSeconds: 30,
-                securityContext: {
-                  runAsNonRoot: true,
-                  runAsUser: uid,
-                  runAsGroup: uid,
-                  fsGroup: uid,
-                  seccompProfile: { type: 'RuntimeDefault' },
-                },
+                securityContext: podSecurity(p.runAsUser),
                 ...(p.nodeSelector ? { nodeSelector: p.nodeSelector } : {}),
                 ...(p.tolerations ? { toleration: p.tolerations } : {}),
                 container: [
@@ -171,16 +160,7 @@ export class DriftJob extends Construct {
                     args: ['--put-metrics'],
                     env,
                     resources: { requests: { cpu: r.cpuRequest, memory: r.memoryRequest }, limits: { cpu: r.cpuLimit, memory: r.memoryLimit } },
-                    securityContext: {
-                      allowPrivilegeEscalation: false,
-                      privileged: false,
-                      readOnlyRootFilesystem: true,
-                      runAsNonRoot: true,
-                      runAsUser: uid,
-                      runAsGroup: uid,
-                      capabilities: { drop: ['ALL'] },
-                      seccompProfile: { type: 'RuntimeDefault' },
-                    },
+                    securityContext: containerSecurity(p.runAsUser),
                     volumeMount: [{ name: 'tmp', mountPath: '/tmp' }],
                   },
                 ],

@@ -13,6 +13,7 @@ import { SYSTEM_NODE_TAINT } from '../gpu-training-cluster/cluster';
 import { packLocalChart, stageChart } from '../gpu-training-cluster/local-chart';
 import { GPU_TAINT, NODE_POOL_LABEL, toHelmTemplate } from '../gpu-training-cluster/node-pools';
 import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podSecurityManifest } from '../core/k8s/pod-security';
 import { dashboardJson, type Dashboard } from './dashboards/model';
 import { platformDashboards } from './dashboards/platform-dashboards';
 import { MonitoringClusterPropsSchema, type MonitoringClusterConfig, type MonitoringClusterProps } from './monitoring-cluster-schema';
@@ -136,7 +137,7 @@ function terraformLiteral(text: string): string {
   return text.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{');
 }
 
-const RUN_AS = (uid: number) => ({ runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: 'RuntimeDefault' } });
+/** Container context of the chart components, as Helm values (their pod security contexts set the non-root user). */
 const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
 
 /**
@@ -333,7 +334,7 @@ export class MonitoringCluster extends Construct {
           storage: volume(p.alertmanager.storageGiB),
           ...(webhookSecret ? { secrets: [webhookSecret.name] } : {}),
           ...system,
-          securityContext: RUN_AS(1000),
+          securityContext: podSecurityManifest(1000),
         },
       },
       prometheus: {
@@ -350,14 +351,14 @@ export class MonitoringCluster extends Construct {
           probeSelectorNilUsesHelmValues: false,
           scrapeConfigSelectorNilUsesHelmValues: false,
           ...system,
-          securityContext: RUN_AS(1000),
+          securityContext: podSecurityManifest(1000),
         },
       },
       prometheusOperator: {
         ...system,
-        securityContext: RUN_AS(65534),
+        securityContext: podSecurityManifest(65534),
         containerSecurityContext: RESTRICTED_CONTAINER,
-        admissionWebhooks: { patch: { ...system, securityContext: RUN_AS(2000) } },
+        admissionWebhooks: { patch: { ...system, securityContext: podSecurityManifest(2000) } },
       },
       grafana: {
         enabled: true,
@@ -366,12 +367,12 @@ export class MonitoringCluster extends Construct {
         sidecar: { dashboards: { enabled: true, label: GRAFANA_DASHBOARD_LABEL.key, labelValue: GRAFANA_DASHBOARD_LABEL.value, searchNamespace: 'ALL' } },
         testFramework: { enabled: false },
         ...system,
-        securityContext: RUN_AS(472),
+        securityContext: podSecurityManifest(472),
         containerSecurityContext: { allowPrivilegeEscalation: false, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
       },
       'kube-state-metrics': {
         ...system,
-        securityContext: { enabled: true, ...RUN_AS(65534) },
+        securityContext: { enabled: true, ...podSecurityManifest(65534) },
         containerSecurityContext: RESTRICTED_CONTAINER,
       },
       'prometheus-node-exporter': {

@@ -40,6 +40,7 @@ import { RolloutController } from '../inference-service/rollout-controller';
 import { ModelRegistry } from '../model-registry/model-registry';
 import { DriftDetector } from '../monitoring-stack/drift-detector';
 import { DriftJob } from '../monitoring-stack/drift-job';
+import { GatewayLogShipping } from '../monitoring-stack/log-shipping';
 import { MonitoringCluster } from '../monitoring-stack/monitoring-cluster';
 import { PlatformAlarms } from '../monitoring-stack/platform-alarms';
 import { parsePlatformConfig, PRESET_DEFAULTS, type GaiPlatformConfig, type GaiPlatformConfigInput } from './platform-config';
@@ -320,6 +321,17 @@ export class GaiPlatform extends Construct {
     // Cluster providers only when the layer has cluster-side objects (else no cluster access at plan).
     let clusterProviders: ReturnType<typeof ClusterProviders.configure> | undefined;
     const op = () => (clusterProviders ??= ClusterProviders.configure(obs, ref));
+    // Gateway request logs (one JSON line per request) shipped to gateway/<service>/, where the
+    // drift and usage analyses read them.
+    if (this.inferenceServices.length > 0) {
+      new GatewayLogShipping(obs, 'LogShipping', {
+        cluster: ref,
+        bucket: this.telemetryBucket,
+        services: this.inferenceServices.map((s) => ({ name: s.config.name, namespace: s.config.namespace ?? s.config.name })),
+        helmProvider: op().helm,
+        kubernetesProvider: op().kubernetes,
+      });
+    }
     // Analyses too big for Lambda run as CronJobs in the cluster (same code, same outputs).
     detectors.forEach((detector) => {
       if (detector.runAs === 'kubernetes') new DriftJob(obs, `${detector.node.id}-Job`, { detector, cluster: ref, kubernetesProvider: op().kubernetes });

@@ -1,21 +1,17 @@
 import { ClusterRoleBindingV1 } from '@cdktf/provider-kubernetes/lib/cluster-role-binding-v1';
 import { ClusterRoleV1 } from '@cdktf/provider-kubernetes/lib/cluster-role-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
-import { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
-import { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
+import type { RoleBindingV1 } from '@cdktf/provider-kubernetes/lib/role-binding-v1';
+import type { RoleV1 } from '@cdktf/provider-kubernetes/lib/role-v1';
 import { Construct } from 'constructs';
 import { z } from 'zod';
+import { namespacedGroupRole, rbacRules, type RbacRule } from '../core/k8s/rbac';
 import { instanceOf, parseProps } from '../core/props';
 import { TrainingTeams } from '../gpu-training-cluster/teams';
 import { TeamAccess } from './team-access';
 import { personaGroup, type Persona } from './team-access-schema';
 
-/** One RBAC rule: exact API groups, resources and verbs (never `*`). */
-export interface RbacRule {
-  readonly apiGroups: readonly string[];
-  readonly resources: readonly string[];
-  readonly verbs: readonly string[];
-}
+export type { RbacRule } from '../core/k8s/rbac';
 
 /** The label on every TeamRbac object. */
 export const TEAM_RBAC_LABELS = { 'app.kubernetes.io/managed-by': 'gaiops', 'app.kubernetes.io/part-of': 'gaiops-team-access' } as const;
@@ -101,20 +97,17 @@ export class TeamRbac extends Construct {
     for (const ns of namespaces) {
       const namespace = teams.find((t) => t.name === ns)?.namespace ?? ns;
       const groups = teamPersonas.filter((persona) => access.personas[persona]?.teamNamespaces.includes(ns)).map(personaGroup);
-      const role = new RoleV1(this, `${ns}-training-jobs`, {
+      const { role, binding } = namespacedGroupRole(this, {
+        ids: { role: `${ns}-training-jobs`, binding: `${ns}-training-jobs-binding` },
+        name: TEAM_RBAC_ROLES.trainingJobs,
+        namespace,
+        labels: TEAM_RBAC_LABELS,
+        rules: TRAINING_JOB_RULES,
+        groups,
         provider,
-        metadata: { name: TEAM_RBAC_ROLES.trainingJobs, namespace, labels: { ...TEAM_RBAC_LABELS } },
-        rule: toRules(TRAINING_JOB_RULES),
       });
       roles.push(role);
-      roleBindings.push(
-        new RoleBindingV1(this, `${ns}-training-jobs-binding`, {
-          provider,
-          metadata: { name: TEAM_RBAC_ROLES.trainingJobs, namespace, labels: { ...TEAM_RBAC_LABELS } },
-          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: role.metadata.name },
-          subject: groups.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name })),
-        }),
-      );
+      roleBindings.push(binding);
     }
 
     const clusterWide: { persona: Persona; name: string; rules: readonly RbacRule[] }[] = [
@@ -123,7 +116,7 @@ export class TeamRbac extends Construct {
     ];
     for (const { persona, name, rules } of clusterWide) {
       if (!access.personas[persona]) continue;
-      const role = new ClusterRoleV1(this, persona, { provider, metadata: { name, labels: { ...TEAM_RBAC_LABELS } }, rule: toRules(rules) });
+      const role = new ClusterRoleV1(this, persona, { provider, metadata: { name, labels: { ...TEAM_RBAC_LABELS } }, rule: rbacRules(rules) });
       clusterRoles.push(role);
       clusterRoleBindings.push(
         new ClusterRoleBindingV1(this, `${persona}-binding`, {
@@ -139,8 +132,4 @@ export class TeamRbac extends Construct {
     this.clusterRoles = clusterRoles;
     this.clusterRoleBindings = clusterRoleBindings;
   }
-}
-
-function toRules(rules: readonly RbacRule[]): { apiGroups: string[]; resources: string[]; verbs: string[] }[] {
-  return rules.map((r) => ({ apiGroups: [...r.apiGroups], resources: [...r.resources], verbs: [...r.verbs] }));
 }

@@ -2,7 +2,6 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { GaiConfigError } from '../../src/core/errors';
 import { TerraformOutput } from '../../src/core/tf';
 import { GpuTrainingCluster } from '../../src/gpu-training-cluster/cluster';
 import { ClusterNetwork } from '../../src/gpu-training-cluster/network';
@@ -14,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { only, platformStack, SETTINGS, synth } from '../support/synth';
 import { TEST_CLUSTER } from '../support/cluster-reference';
+import { configError } from '../support/config-error';
 
 const CLUSTER = TEST_CLUSTER;
 const KEY = 'arn:aws:kms:eu-west-1:111122223333:key/0d6c1f3a-1111-2222-3333-444455556666';
@@ -62,16 +62,6 @@ function byKind(objects: any[], kind: string, name: string): any {
   const found = objects.filter((o) => o.kind === kind && o.metadata.name === name);
   expect(found).toHaveLength(1);
   return found[0];
-}
-
-function configError(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GaiConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a GaiConfigError');
 }
 
 describe('GpuNodePools', () => {

@@ -772,3 +772,16 @@ describe('pickBestTrial against the registry over HTTP', () => {
     expect(empty).toEqual({ tied: [], ranked: [], missingMetric: [] });
   }, 60_000);
 });
+
+describe('HyperparameterSweep with Terraform references', () => {
+  it('refuses a reference that would be written literally into the chart, naming the field', async () => {
+    const { SecureBucket, EncryptionKey } = await import('../../src');
+    const { platformStack } = await import('../support/synth');
+    const stack = platformStack();
+    const bucket = new SecureBucket(stack, 'Bucket', { encryptionKey: new EncryptionKey(stack, 'Key') });
+    const err = configError(() => new HyperparameterSweep(stack, 'Sweep', { ...BASE, dataset: { ...BASE.dataset, bucket: bucket.bucketName } }));
+    expect(err.problems.map((p) => `${p.fieldPath}: ${p.message}`)).toEqual([
+      'dataset.bucket: must be a literal value: it is written into the generated chart at synth, where a Terraform reference cannot be resolved',
+    ]);
+  });
+});

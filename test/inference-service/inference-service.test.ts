@@ -36,6 +36,7 @@ import { GATEWAY_METRICS, VLLM_METRICS } from '../../src/monitoring-stack/metric
 import { byPath, platformStack, policy, resources, SETTINGS, synth, type TfJson } from '../support/synth';
 import { TEST_CLUSTER } from '../support/cluster-reference';
 import { podIdentityTrustStatement } from '../support/pod-identity';
+import { configError } from '../support/config-error';
 
 const GATEWAY_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-gateway:sha256-0123456789abcdef';
 const FETCHER_IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-model-fetcher:sha256-fedcba9876543210';
@@ -83,16 +84,6 @@ function single(overrides: (d: Deps) => Partial<InferenceServiceProps> = () => (
   d.nodePools = nodePools(stack, helm);
   const service = new InferenceService(stack, 'Assistant', { ...baseProps(d), ...overrides(d) });
   return { stack, service, json: synth(stack) };
-}
-
-function configError(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GaiConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a GaiConfigError');
 }
 
 /** Props validation only (no synth), with real pools and registry for the construct-typed props. */

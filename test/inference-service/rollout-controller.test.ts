@@ -1,7 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activeFindings, evaluatePolicies } from '../../src/core/policy/engine';
 import { CORE_RULES } from '../../src/core/policy/rules';
-import { GaiConfigError } from '../../src/core/errors';
 import { ClusterProviders } from '../../src/gpu-training-cluster/cluster-providers';
 import { GpuNodePools } from '../../src/gpu-training-cluster/node-pools';
 import { InferenceService } from '../../src/inference-service/inference-service';
@@ -11,6 +10,7 @@ import { RolloutConfigSchema } from '../../src/inference-service/runtime/rollout
 import { ModelRegistry } from '../../src/model-registry/model-registry';
 import { TEST_CLUSTER } from '../support/cluster-reference';
 import { byPath, only, platformStack, policy, resources, synth, type TfJson } from '../support/synth';
+import { configError } from '../support/config-error';
 
 const IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-gateway:sha256-0123456789abcdef';
 const VPC = { vpcId: 'vpc-0123456789abcdef0', subnetIds: ['subnet-0aaaaaaaaaaaaaaa1', 'subnet-0aaaaaaaaaaaaaaa2'] };
@@ -43,16 +43,6 @@ function fixture(overrides: (d: { service: InferenceService; registry: ModelRegi
     return { controller, access };
   };
   return { stack, service, registry, build };
-}
-
-function configError(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GaiConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a GaiConfigError');
 }
 
 describe('RolloutController', () => {

@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { App, GaiConfigError, GaiPlatform, loadPlatformConfig, parsePlatformConfig, platformConfigJsonSchema, type GaiPlatformConfigInput } from '../../src';
+import { App, GaiPlatform, loadPlatformConfig, parsePlatformConfig, platformConfigJsonSchema, type GaiPlatformConfigInput } from '../../src';
 import { gaiopsRoot } from '../../src/core/bundling/package-root';
 import { PLATFORM_SCHEMA_FILE } from '../../scripts/props-docs';
+import { configError } from '../support/config-error';
 
 const dir = mkdtempSync(join(tmpdir(), 'gaiops-platform-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,16 +24,6 @@ const MINIMAL: GaiPlatformConfigInput = {
   teams: [{ name: 'science', gpuQuota: 4 }],
 };
 
-function errorOf(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GaiConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a GaiConfigError');
-}
-
 describe('platform config', () => {
   it('fills the preset defaults and keeps explicit fields', () => {
     const c = parsePlatformConfig(MINIMAL);
@@ -43,7 +34,7 @@ describe('platform config', () => {
   });
 
   it('reports every problem at once with its field path', () => {
-    const err = errorOf(() =>
+    const err = configError(() =>
       parsePlatformConfig(
         {
           ...MINIMAL,
@@ -83,16 +74,16 @@ describe('platform config', () => {
 
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, stringify({ ...MINIMAL, teams: [{ name: 'Science!', gpuQuota: -1 }] }));
-    const err = errorOf(() => loadPlatformConfig(bad));
+    const err = configError(() => loadPlatformConfig(bad));
     expect(err.problems.map((p) => `${p.constructPath}: ${p.fieldPath}`)).toEqual([`${bad}: teams[0].name`, `${bad}: teams[0].gpuQuota`]);
 
     const broken = join(dir, 'broken.yaml');
     writeFileSync(broken, 'preset: [dev\n');
-    expect(errorOf(() => loadPlatformConfig(broken)).message).toContain(`${broken}: (file): is not valid YAML`);
-    expect(errorOf(() => loadPlatformConfig(join(dir, 'missing.yaml'))).message).toContain('cannot be read');
+    expect(configError(() => loadPlatformConfig(broken)).message).toContain(`${broken}: (file): is not valid YAML`);
+    expect(configError(() => loadPlatformConfig(join(dir, 'missing.yaml'))).message).toContain('cannot be read');
     const txt = join(dir, 'platform.txt');
     writeFileSync(txt, '{}');
-    expect(errorOf(() => loadPlatformConfig(txt)).message).toContain('must end in .yaml, .yml or .json');
+    expect(configError(() => loadPlatformConfig(txt)).message).toContain('must end in .yaml, .yml or .json');
   });
 
   it('exports its JSON Schema for editors, committed in schemas/', () => {
@@ -117,7 +108,7 @@ describe('GaiPlatform', () => {
     expect(workloads.resource.aws_ecr_repository).toBeUndefined();
     expect(workloads.resource.kubernetes_deployment_v1).toBeUndefined();
 
-    const err = errorOf(() => new GaiPlatform(new App({ outdir: join(dir, 'bad') }), 'x', { ...MINIMAL, teams: [] }));
+    const err = configError(() => new GaiPlatform(new App({ outdir: join(dir, 'bad') }), 'x', { ...MINIMAL, teams: [] }));
     expect(err.message).toContain('x: teams: ');
   });
 

@@ -15,7 +15,7 @@ import type { HelmProvider } from '@cdktf/provider-helm/lib/provider';
 import { Construct } from 'constructs';
 import { GaiError } from '../errors';
 import { isToken } from '../props';
-import { Fn } from '../tf';
+import { helmValues } from './values';
 
 /** An upstream chart at one exact version, with the value paths verified in its values.yaml. */
 export interface PinnedChart {
@@ -120,7 +120,7 @@ export class PinnedHelmRelease extends Construct {
       maxHistory: 5,
       timeout: props.timeoutSeconds ?? 600,
       skipCrds: props.skipCrds ?? false,
-      values: [Fn.jsonencode(props.values)],
+      values: [helmValues(props.values)],
       ...(props.provider ? { provider: props.provider } : {}),
       ...(props.dependsOn ? { dependsOn: props.dependsOn } : {}),
     });

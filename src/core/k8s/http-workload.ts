@@ -6,12 +6,7 @@
  * PodDisruptionBudget and NetworkPolicies admitting only the clients it names.
  */
 import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
-import {
-  DeploymentV1,
-  type DeploymentV1SpecTemplateSpecContainerSecurityContext,
-  type DeploymentV1SpecTemplateSpecSecurityContext,
-  type DeploymentV1SpecTemplateSpecTopologySpreadConstraint,
-} from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { NetworkPolicyV1, type NetworkPolicyV1Spec, type NetworkPolicyV1SpecEgress, type NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -22,73 +17,30 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { Construct } from 'constructs';
 import { z } from 'zod';
 import type { ClusterReference } from '../../gpu-training-cluster/cluster';
-import { POD_IDENTITY_AGENT } from '../../gpu-training-cluster/teams';
-import { QUANTITY_PATTERN, quantityValue } from '../../gpu-training-cluster/teams-schema';
 import type { IContainerImage } from '../container-image';
 import { podIdentityRole } from '../iam/pod-identity-role';
 import type { Role } from '../iam/role';
 import { imagePinProblem } from '../policy/rules/kubernetes';
 import { instanceOf, isToken, parseProps } from '../props';
 import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from './network-policy';
+import { POD_IDENTITY_AGENT } from './pod-identity-agent';
+import { containerSecurity, DEFAULT_RUN_AS_USER, httpProbe, NAMESPACE_NAME_LABEL, podSecurity, restrictedNamespaceLabels, topologySpread } from './pod-security';
+import { containerResourcesSchema, quantitySchema } from './quantity';
 
-// ───────────────────────────────────────────── shared secure pod pieces
-
-/** The UID/GID gaiops service pods run as by default (any non-root id works: HOME points at /tmp). */
-export const DEFAULT_RUN_AS_USER = 65532;
-
-/** Container security context of every gaiops container: no privileges, no capabilities, read-only root. */
-export const RESTRICTED_CONTAINER: DeploymentV1SpecTemplateSpecContainerSecurityContext = {
-  allowPrivilegeEscalation: false,
-  privileged: false,
-  readOnlyRootFilesystem: true,
-  runAsNonRoot: true,
-  capabilities: { drop: ['ALL'] },
-  seccompProfile: { type: 'RuntimeDefault' },
-};
-
-/** Pod security context: non-root `uid` (user, group and fsGroup), RuntimeDefault seccomp. */
-export function podSecurity(uid: number): DeploymentV1SpecTemplateSpecSecurityContext {
-  return {
-    runAsNonRoot: true,
-    runAsUser: String(uid),
-    runAsGroup: String(uid),
-    fsGroup: String(uid),
-    seccompProfile: { type: 'RuntimeDefault' },
-  };
-}
-
-/** {@link RESTRICTED_CONTAINER} running as `uid`. */
-export function containerSecurity(uid: number): DeploymentV1SpecTemplateSpecContainerSecurityContext {
-  return { ...RESTRICTED_CONTAINER, runAsUser: String(uid), runAsGroup: String(uid) };
-}
-
-/** Spread replicas over zones, then nodes, without blocking scheduling when that is impossible. */
-export function topologySpread(selector: Readonly<Record<string, string>>): DeploymentV1SpecTemplateSpecTopologySpreadConstraint[] {
-  return ['topology.kubernetes.io/zone', 'kubernetes.io/hostname'].map((topologyKey) => ({
-    maxSkew: 1,
-    topologyKey,
-    whenUnsatisfiable: 'ScheduleAnyway',
-    labelSelector: [{ matchLabels: { ...selector } }],
-  }));
-}
-
-/** An HTTP GET probe on the container's `port`. */
-export function httpProbe(path: string, port: number, periodSeconds: number, failureThreshold: number, timeoutSeconds = 2) {
-  return { httpGet: { path, port: String(port), scheme: 'HTTP' }, periodSeconds, failureThreshold, timeoutSeconds };
-}
-
-/** Labels of a namespace enforcing (and warning and auditing) the Pod Security Standard `restricted`. */
-export function restrictedNamespaceLabels(): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const mode of ['enforce', 'warn', 'audit']) {
-    labels[`pod-security.kubernetes.io/${mode}`] = 'restricted';
-    labels[`pod-security.kubernetes.io/${mode}-version`] = 'latest';
-  }
-  return labels;
-}
-
-/** The label Kubernetes sets on every namespace with its name (what a NetworkPolicy selects a namespace by). */
-export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+// The shared secure pod pieces live in ./pod-security (construct-free); re-exported here.
+export {
+  containerSecurity,
+  DEFAULT_RUN_AS_USER,
+  httpProbe,
+  NAMESPACE_NAME_LABEL,
+  podSecurity,
+  podSecurityManifest,
+  restrictedNamespaceLabels,
+  RESTRICTED_CONTAINER,
+  topologySpread,
+  type PodSecurityManifest,
+} from './pod-security';
+export { containerResourcesSchema } from './quantity';
 
 // ───────────────────────────────────────────── props
 
@@ -103,27 +55,7 @@ const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}\
 /** Environment variables the workload sets itself (a service's `env` may not override them). */
 export const RESERVED_WORKLOAD_ENV = ['PORT', 'HOST', 'HOME'] as const;
 
-const quantity = (what: 'CPU' | 'memory') => z.string().regex(QUANTITY_PATTERN, `must be a Kubernetes ${what} quantity such as ${what === 'CPU' ? '500m or 2' : '256Mi or 1Gi'}`);
-
-/** Container CPU/memory requests and limits with the given defaults; a request above its limit is refused. */
-export function containerResourcesSchema(d: { cpuRequest: string; cpuLimit: string; memoryRequest: string; memoryLimit: string }) {
-  return z
-    .strictObject({
-      cpuRequest: quantity('CPU').default(d.cpuRequest).describe(`CPU request. Default \`${d.cpuRequest}\`.`),
-      cpuLimit: quantity('CPU').default(d.cpuLimit).describe(`CPU limit. Default \`${d.cpuLimit}\`.`),
-      memoryRequest: quantity('memory').default(d.memoryRequest).describe(`Memory request. Default \`${d.memoryRequest}\`.`),
-      memoryLimit: quantity('memory').default(d.memoryLimit).describe(`Memory limit. Default \`${d.memoryLimit}\`.`),
-    })
-    .superRefine((r, ctx) => {
-      for (const kind of ['cpu', 'memory'] as const) {
-        const request = r[`${kind}Request`];
-        const limit = r[`${kind}Limit`];
-        const rv = typeof request === 'string' ? quantityValue(request) : undefined;
-        const lv = typeof limit === 'string' ? quantityValue(limit) : undefined;
-        if (rv !== undefined && lv !== undefined && rv > lv) ctx.addIssue({ code: 'custom', path: [`${kind}Request`], message: `must not exceed ${kind}Limit (${limit})` });
-      }
-    });
-}
+const quantity = (what: 'CPU' | 'memory') => quantitySchema(what);
 
 /** Defaults of a gaiops Node.js HTTP service container. */
 export const DEFAULT_HTTP_WORKLOAD_RESOURCES = { cpuRequest: '250m', cpuLimit: '1', memoryRequest: '256Mi', memoryLimit: '512Mi' } as const;

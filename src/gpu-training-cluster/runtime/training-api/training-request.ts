@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import { formatIssuePath, HttpError, type ValidationIssue } from '../../../core/runtime/http-app';
-import { ParamSpaceSchema, SweepSpecSchema, type SweepConfig, type SweepSpec } from '../../sweep-schema';
+import { ParamSpaceSchema, SweepSpecSchema, type SweepConfig, type SweepSpec } from '../../sweep-spec-schema';
 import { expandTrials, renderTrialObject, trialId, type SweepObject, type Trial } from '../../training-manifests';
 import type { TrainingApiConfig, TrainingApiTeam } from './config';
 
