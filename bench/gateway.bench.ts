@@ -29,7 +29,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { GATEWAY_NODE_OPTIONS } from '../src/inference-service/gateway-config';
 import { startGateway } from '../src/inference-service/runtime/gateway/gateway';
 import { hashApiKey } from '../src/inference-service/runtime/gateway/key-ring';
 import { startFakeOpenAI } from '../test/support/fake-openai';
@@ -115,8 +114,9 @@ async function childMinimalProxy(upstreamUrl: string): Promise<void> {
 }
 
 function spawnChild(args: string[], cpu: number): Promise<{ child: ChildProcess; url: string }> {
-  // The gateway runs with the V8 flags its container gets (GATEWAY_NODE_OPTIONS); nothing else does.
-  const v8 = args[0] === '--gateway' ? GATEWAY_NODE_OPTIONS.split(' ') : [];
+  // GATEWAY_BENCH_NODE_OPTIONS: V8 flags for the gateway child only (e.g. --max-semi-space-size=64),
+  // to try GC settings without changing the load generator, upstream or nginx.
+  const v8 = args[0] === '--gateway' ? (process.env.GATEWAY_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean) : [];
   const [command, argv] = pinned(cpu, process.execPath, [...process.execArgv, ...v8, __filename, ...args]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {

@@ -146,11 +146,3 @@ export const GATEWAY_ENV = {
 
 /** Port the gateway listens on in the cluster. */
 export const GATEWAY_PORT = 8080;
-
-/**
- * V8 flags of the gateway process (`NODE_OPTIONS` of its container): a 32 MiB semi-space (V8's
- * default is 16 MiB on 64-bit) halves the young-generation scavenges of the per-request garbage
- * (headers, JSON, log lines), which `npm run bench` measured as the gateway's p99 tail under load.
- * Costs at most ~48 MiB more heap, inside the 512Mi default limit.
- */
-export const GATEWAY_NODE_OPTIONS = '--max-semi-space-size=32';
