@@ -4,11 +4,9 @@
  * workload settings shared with every gaiops in-cluster HTTP service (`HttpWorkloadPropsSchema`).
  */
 import { z } from 'zod';
-import { HttpWorkloadPropsSchema } from '../core/k8s/http-workload';
+import { serviceWorkloadShape } from '../core/k8s/http-workload';
 import { instanceOfLater, isToken } from '../core/props';
 import { ModelRegistry } from './model-registry';
-
-const w = HttpWorkloadPropsSchema.shape;
 
 /** What a caller may do, as the ModelRegistry grants of the same names. */
 export const REGISTRY_ACCESS_LEVELS = ['read', 'register', 'approve', 'admin'] as const;
@@ -29,15 +27,12 @@ export const RegistryServerPropsSchema = z.strictObject({
   registry: instanceOfLater(() => ModelRegistry, 'ModelRegistry').describe(
     'The ModelRegistry served (may live in another stack): the server role gets the registry API function\'s grants (tables, artifacts, key, event bus) and the same environment.',
   ),
-  cluster: w.cluster,
-  image: w.image.describe('The server image: a ContainerImage of runtime `model-registry`, or `ContainerImage.fromUri` with a pinned tag or digest.'),
-  name: w.name.default('model-registry').describe('Name of the Deployment, Service, ServiceAccount and HPA. Default `model-registry`.'),
-  namespace: w.namespace.optional().describe('Namespace. Default `name`.'),
-  createNamespace: w.createNamespace,
-  clients: w.clients.describe(
-    'Who may connect (NetworkPolicy ingress on port 8080): the training team namespaces, e.g. `[{ namespace: "vision" }]` or `[{ namespaceLabels: { "gaiops.io/team": "vision" } }]`; nobody else can. Required.',
-  ),
-  clientEgressPolicies: w.clientEgressPolicies,
+  ...serviceWorkloadShape({
+    name: 'model-registry',
+    runtime: 'model-registry',
+    clients:
+      'Who may connect (NetworkPolicy ingress on port 8080): the training team namespaces, e.g. `[{ namespace: "vision" }]` or `[{ namespaceLabels: { "gaiops.io/team": "vision" } }]`; nobody else can. Required.',
+  }),
   callers: z
     .array(RegistryCallerSchema)
     .max(100)
@@ -48,12 +43,6 @@ export const RegistryServerPropsSchema = z.strictObject({
     .regex(/^[A-Za-z0-9._:/-]{1,255}$/, 'must be 1-255 letters, digits, . _ : / -')
     .optional()
     .describe('Audience identity tokens must be minted for (`RegistryClient` option `identityToken.audience`). Default `<name>.<namespace>.svc`.'),
-  replicas: w.replicas,
-  targetCpuUtilization: w.targetCpuUtilization,
-  resources: w.resources,
-  httpsEgressCidrs: w.httpsEgressCidrs,
-  runAsUser: w.runAsUser,
-  kubernetesProvider: w.kubernetesProvider,
 });
 export type RegistryServerProps = z.input<typeof RegistryServerPropsSchema>;
 export type RegistryServerConfig = z.output<typeof RegistryServerPropsSchema>;

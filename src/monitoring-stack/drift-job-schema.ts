@@ -9,12 +9,11 @@ import type { ClusterReference } from '../gpu-training-cluster/cluster';
 import { QUANTITY_PATTERN, quantityValue } from '../gpu-training-cluster/teams-schema';
 import { ImageSchema } from '../inference-service/schema';
 import { DriftDetector } from './drift-detector';
+import { NodeSelectorSchema, TolerationsSchema } from '../core/k8s/scheduling';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** CronJob names: the controller appends `-<11 digits>` to Job names, which must stay ≤ 63. */
 const CRON_JOB_NAME = /^[a-z0-9]([-a-z0-9]{0,50}[a-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 
 /** A five-field Kubernetes cron expression (minute hour day-of-month month day-of-week; names and `?` allowed). */
@@ -114,17 +113,8 @@ export const DriftJobPropsSchema = z
   resources: DriftJobResourcesSchema.prefault({}).describe('Container resources. Default requests = limits = 2 CPU, 8Gi memory.'),
   tmpSize: quantity('memory', '1Gi').default('1Gi').describe('Size limit of the `/tmp` emptyDir (the only writable path). Default `1Gi`.'),
   runAsUser: z.number().int().min(1).max(2_147_483_647).default(1000).describe('UID and GID of the container (the image\'s `node` user). Default 1000.'),
-  nodeSelector: z.record(z.string().regex(LABEL_KEY, 'must be a label key'), z.string().regex(LABEL_VALUE, 'must be a label value')).optional().describe('Node selector of the pods. Default none.'),
-  tolerations: z
-    .array(
-      z.strictObject({
-        key: z.string().regex(LABEL_KEY, 'must be a taint key').optional(),
-        operator: z.enum(['Equal', 'Exists']).default('Equal'),
-        value: z.string().regex(LABEL_VALUE, 'must be a taint value').optional(),
-        effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-      }),
-    )
-    .max(20)
+  nodeSelector: NodeSelectorSchema.optional().describe('Node selector of the pods. Default none.'),
+  tolerations: TolerationsSchema
     .optional()
     .describe('Tolerations of the pods. Default none.'),
   httpsEgressCidrs: z

@@ -9,12 +9,11 @@ import { instanceOf, isToken } from '../core/props';
 import { S3PrefixSchema, SecureBucket } from '../core/secure-bucket';
 import { ClusterReferenceSchema } from '../core/k8s/http-workload';
 import { containerResourcesSchema } from '../core/k8s/quantity';
+import { NodeSelectorSchema, TolerationsSchema } from '../core/k8s/scheduling';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** Helm release names (DNS-1123 label of at most 53 characters). */
 const RELEASE_NAME = /^[a-z0-9]([-a-z0-9]{0,51}[a-z0-9])?$/;
-const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const CIDR = /^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/;
 /** An image repository without tag or digest (`registry/path`). */
 const IMAGE_REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:\d+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+$/;
@@ -98,20 +97,10 @@ export const GatewayLogShippingPropsSchema = z
       .optional()
       .describe("Fluent Bit image. Default the chart's `cr.fluentbit.io/fluent/fluent-bit` at its appVersion."),
     resources: containerResourcesSchema(LOG_SHIPPING_DEFAULT_RESOURCES, { container: 'Fluent Bit container' }).prefault({}).describe('Container resources. Default requests 50m CPU / 64Mi, limits 250m CPU / 128Mi.'),
-    nodeSelector: z
-      .record(z.string().regex(LABEL_KEY, 'must be a label key'), z.string().regex(LABEL_VALUE, 'must be a label value'))
+    nodeSelector: NodeSelectorSchema
       .default({ 'kubernetes.io/os': 'linux' })
       .describe('Node selector of the DaemonSet. Default `kubernetes.io/os: linux` (every Linux node the gateways can run on).'),
-    tolerations: z
-      .array(
-        z.strictObject({
-          key: z.string().regex(LABEL_KEY, 'must be a taint key').optional(),
-          operator: z.enum(['Equal', 'Exists']).default('Equal'),
-          value: z.string().regex(LABEL_VALUE, 'must be a taint value').optional(),
-          effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']).optional(),
-        }),
-      )
-      .max(20)
+    tolerations: TolerationsSchema
       .default([])
       .describe(
         'Tolerations of the DaemonSet. Default none: gateways tolerate no taint, so they never run on GPU (`nvidia.com/gpu`) or system (`CriticalAddonsOnly`) nodes, and a Fluent Bit pod there would tail nothing. Add the taints your gateways tolerate, if any.',

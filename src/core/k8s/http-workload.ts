@@ -142,6 +142,30 @@ export const HttpWorkloadPropsSchema = z
       ctx.addIssue({ code: 'custom', path: ['replicas', 'min'], message: `must not exceed replicas.max (${r.max})` });
     }
   }, { when: () => true });
+/**
+ * The props every construct that deploys one gaiops HTTP service in the cluster shares (FeatureServer,
+ * RegistryServer): the HttpWorkload fields a user sets, with that service's name, image runtime
+ * and client wording. Spread it into the construct's own schema.
+ */
+export function serviceWorkloadShape(o: { readonly name: string; readonly runtime: string; readonly clients: string }) {
+  const w = HttpWorkloadPropsSchema.shape;
+  return {
+    cluster: w.cluster,
+    image: w.image.describe(`The server image: a ContainerImage of runtime \`${o.runtime}\`, or \`ContainerImage.fromUri\` with a pinned tag or digest.`),
+    name: w.name.default(o.name).describe(`Name of the Deployment, Service, ServiceAccount and HPA. Default \`${o.name}\`.`),
+    namespace: w.namespace.optional().describe('Namespace. Default `name`.'),
+    createNamespace: w.createNamespace,
+    clients: w.clients.describe(o.clients),
+    clientEgressPolicies: w.clientEgressPolicies,
+    replicas: w.replicas,
+    targetCpuUtilization: w.targetCpuUtilization,
+    resources: w.resources,
+    httpsEgressCidrs: w.httpsEgressCidrs,
+    runAsUser: w.runAsUser,
+    kubernetesProvider: w.kubernetesProvider,
+  };
+}
+
 export type HttpWorkloadProps = z.input<typeof HttpWorkloadPropsSchema>;
 export type HttpWorkloadConfig = z.output<typeof HttpWorkloadPropsSchema>;
 
