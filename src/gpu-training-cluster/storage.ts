@@ -26,7 +26,7 @@ import {
   type TrainingStorageProps,
   type TrainingStorageReference,
 } from './storage-schema';
-import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podIdentityAssociation, podIdentityRole } from '../core/iam/pod-identity-role';
 
 /** The Mountpoint CSI driver's node service account (fixed by the add-on; driver-level credentials). */
 export const MOUNTPOINT_CSI_NAMESPACE = 'kube-system';
@@ -147,13 +147,12 @@ export class TrainingStorage extends Construct {
     if (p.mountpoint.enabled) {
       const role = (this.mountpointRole = podIdentityRole(this, 'MountpointRole', { clusterName: cluster.clusterName, namespace: MOUNTPOINT_CSI_NAMESPACE, serviceAccount: MOUNTPOINT_CSI_SERVICE_ACCOUNT }));
       for (const statement of mountpointStatements(this.datasets, this.checkpoints, ctx.region)) role.addToPrincipalPolicy(statement);
-      const association = new EksPodIdentityAssociation(this, 'MountpointPodIdentity', {
+      const association = podIdentityAssociation(this, 'MountpointPodIdentity', {
         clusterName: cluster.resource.name,
         namespace: MOUNTPOINT_CSI_NAMESPACE,
         serviceAccount: MOUNTPOINT_CSI_SERVICE_ACCOUNT,
-        roleArn: role.roleArn,
-        disableSessionTags: false,
-        dependsOn: [cluster.addons.podIdentityAgent, ...role.dependables],
+        role,
+        dependsOn: [cluster.addons.podIdentityAgent],
       });
       this.mountpointAddon = new EksAddon(this, 'MountpointCsiDriver', {
         clusterName: cluster.resource.name,

@@ -1,4 +1,3 @@
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { LimitRangeV1 } from '@cdktf/provider-kubernetes/lib/limit-range-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { NetworkPolicyV1, type NetworkPolicyV1Spec } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -12,7 +11,7 @@ import { GaiError } from '../core/errors';
 import type { Grant } from '../core/iam/grant';
 import type { FeatureStore } from '../feature-store/feature-store';
 import type { ModelRegistry } from '../model-registry/model-registry';
-import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podIdentityAssociation, podIdentityRole } from '../core/iam/pod-identity-role';
 import type { Role } from '../core/iam/role';
 import type { ClusterReference } from './cluster';
 import { parseTrainingTeamsProps, type TeamConfig, type TrainingTeamsProps } from './teams-schema';
@@ -197,14 +196,11 @@ class TeamResources extends Construct {
     if (store) for (const group of datasetGroups) grants.push(store.grantDatasetRead(role, group));
     if (props.modelRegistry) grants.push(props.modelRegistry.grantRegister(role));
 
-    new EksPodIdentityAssociation(this, 'PodIdentity', {
+    podIdentityAssociation(this, 'PodIdentity', {
       clusterName: props.cluster.clusterName,
       namespace: t.name,
       serviceAccount: props.serviceAccountName,
-      roleArn: role.roleArn,
-      // The trust policy matches the session tags: they must stay on.
-      disableSessionTags: false,
-      dependsOn: [...role.dependables],
+      role,
     });
 
     this.team = {

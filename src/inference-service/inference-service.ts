@@ -1,4 +1,3 @@
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
@@ -14,7 +13,7 @@ import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { stringify } from 'yaml';
 import type { Grant } from '../core/iam/grant';
-import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podIdentityAssociation, podIdentityRole } from '../core/iam/pod-identity-role';
 import { Role } from '../core/iam/role';
 import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
 import { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
@@ -260,14 +259,11 @@ export class InferenceService extends Construct {
         description: `InferenceService ${p.name} variant ${v.name}: ${nsName}/${resourceName} through EKS Pod Identity (registry read)`,
       });
       const grant = p.registry.grantRead(role);
-      const association = new EksPodIdentityAssociation(scope, 'PodIdentity', {
+      const association = podIdentityAssociation(scope, 'PodIdentity', {
         clusterName: p.cluster.clusterName,
         namespace: ns,
         serviceAccount: serviceAccount.metadata.name,
-        roleArn: role.roleArn,
-        // The trust policy matches the session tags: they must stay on.
-        disableSessionTags: false,
-        dependsOn: [...role.dependables],
+        role,
       });
 
       const { command, args } = serverCommand(v);

@@ -6,7 +6,6 @@
  * bucket, key, config, grants); this adds the namespace, ServiceAccount, EKS Pod Identity role with
  * the detector's grants, the CronJob and its NetworkPolicies.
  */
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { NetworkPolicyV1, type NetworkPolicyV1Spec } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
@@ -14,7 +13,7 @@ import { ServiceAccountV1 } from '@cdktf/provider-kubernetes/lib/service-account
 import { Construct } from 'constructs';
 import { ContainerImage } from '../core/container-image';
 import type { Grant } from '../core/iam/grant';
-import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podIdentityAssociation, podIdentityRole } from '../core/iam/pod-identity-role';
 import type { Role } from '../core/iam/role';
 import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
 import { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
@@ -99,14 +98,11 @@ export class DriftJob extends Construct {
       description: `Drift analysis of ${detector.config.model}: ${p.namespace}/${name} of ${p.cluster.clusterName} through EKS Pod Identity`,
     });
     this.grants = [...detector.grantAnalysis(this.role), detector.grantPutMetrics(this.role)];
-    const association = new EksPodIdentityAssociation(this, 'PodIdentity', {
+    const association = podIdentityAssociation(this, 'PodIdentity', {
       clusterName: p.cluster.clusterName,
       namespace: ns,
       serviceAccount: this.serviceAccount.metadata.name,
-      roleArn: this.role.roleArn,
-      // The trust policy matches the session tags: they must stay on.
-      disableSessionTags: false,
-      dependsOn: [...this.role.dependables],
+      role: this.role,
     });
 
     // ---- the CronJob ----

@@ -13,13 +13,13 @@
  * SSE-KMS with its key (Fluent Bit's S3 output sends no SSE headers); the role may only PutObject
  * under each service's prefix and generate data keys through S3 for that bucket.
  */
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import type { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
 import { NetworkPolicyV1, type NetworkPolicyV1Spec } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { Construct } from 'constructs';
 import { PinnedHelmRelease, type PinnedChart } from '../core/helm/pinned-chart';
 import { Grant } from '../core/iam/grant';
-import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podIdentityAssociation, podIdentityRole } from '../core/iam/pod-identity-role';
 import type { Role } from '../core/iam/role';
 import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from '../core/k8s/network-policy';
 import { POD_IDENTITY_AGENT } from '../core/k8s/pod-identity-agent';
@@ -274,14 +274,11 @@ export class GatewayLogShipping extends Construct {
       // SSE-KMS with an S3 bucket key: S3 asks for a data key on the caller's behalf, in the bucket's context.
       bucket.encryptionKey.grant(this.role, ['kms:GenerateDataKey'], { viaService: 's3', encryptionContext: { 'aws:s3:arn': bucket.bucketArn } }),
     ];
-    this.podIdentity = new EksPodIdentityAssociation(this, 'PodIdentity', {
+    this.podIdentity = podIdentityAssociation(this, 'PodIdentity', {
       clusterName: p.cluster.clusterName,
       namespace: ns,
       serviceAccount: p.name,
-      roleArn: this.role.roleArn,
-      // The trust policy matches the session tags: they must stay on.
-      disableSessionTags: false,
-      dependsOn: [...this.role.dependables],
+      role: this.role,
     });
 
     // ---- network policies: nothing in; DNS, HTTPS (S3) and the Pod Identity agent out; metrics from monitoring ----

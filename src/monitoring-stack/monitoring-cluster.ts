@@ -1,4 +1,4 @@
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import type { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { Release } from '@cdktf/provider-helm/lib/release';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
@@ -12,7 +12,7 @@ import { AssetType, TerraformAsset } from '../core/tf';
 import { SYSTEM_NODE_TAINT } from '../gpu-training-cluster/cluster';
 import { packLocalChart, stageChart } from '../gpu-training-cluster/local-chart';
 import { GPU_TAINT, NODE_POOL_LABEL, toHelmTemplate } from '../gpu-training-cluster/node-pools';
-import { podIdentityRole } from '../core/iam/pod-identity-role';
+import { podIdentityAssociation, podIdentityRole } from '../core/iam/pod-identity-role';
 import { podSecurityManifest } from '../core/k8s/pod-security';
 import { dashboardJson, type Dashboard } from './dashboards/model';
 import { platformDashboards } from './dashboards/platform-dashboards';
@@ -200,14 +200,11 @@ export class MonitoringCluster extends Construct {
     let podIdentity: EksPodIdentityAssociation | undefined;
     if (receiver.type === 'sns') {
       this.alertmanagerRole = this.snsRole(p, receiver.topicArn, receiver.topicKmsKeyArn, receiver.region ?? ctx.region);
-      podIdentity = new EksPodIdentityAssociation(this, 'AlertmanagerPodIdentity', {
+      podIdentity = podIdentityAssociation(this, 'AlertmanagerPodIdentity', {
         clusterName: p.cluster.clusterName,
         namespace: p.namespace,
         serviceAccount: p.alertmanager.serviceAccountName,
-        roleArn: this.alertmanagerRole.roleArn,
-        // The trust policy matches the session tags: they must stay on.
-        disableSessionTags: false,
-        dependsOn: [...this.alertmanagerRole.dependables],
+        role: this.alertmanagerRole,
       });
     }
 

@@ -3,7 +3,9 @@
  * `pods.eks.amazonaws.com` (`sts:AssumeRole` + `sts:TagSession`) and only for one cluster,
  * namespace and service account, matched on the session tags EKS Pod Identity sets.
  */
+import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import type { Construct } from 'constructs';
+import type { ITerraformDependable } from '../tf';
 import { renderPolicy } from './policy-statement';
 import { Role } from './role';
 
@@ -48,4 +50,29 @@ export function podIdentityRole(scope: Construct, id: string, o: PodIdentityRole
     },
   ]);
   return role;
+}
+
+export interface PodIdentityAssociationOptions {
+  readonly clusterName: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** The role from `podIdentityRole` (same cluster, namespace and service account). */
+  readonly role: Role;
+  /** More resources to wait for (e.g. the Pod Identity agent add-on). The role's are always added. */
+  readonly dependsOn?: readonly ITerraformDependable[];
+}
+
+/**
+ * Binds a service account to a `podIdentityRole` (`aws_eks_pod_identity_association`), with session
+ * tags kept on — the role's trust policy matches them — and after the role's policies exist.
+ */
+export function podIdentityAssociation(scope: Construct, id: string, o: PodIdentityAssociationOptions): EksPodIdentityAssociation {
+  return new EksPodIdentityAssociation(scope, id, {
+    clusterName: o.clusterName,
+    namespace: o.namespace,
+    serviceAccount: o.serviceAccount,
+    roleArn: o.role.roleArn,
+    disableSessionTags: false,
+    dependsOn: [...(o.dependsOn ?? []), ...o.role.dependables],
+  });
 }

@@ -5,7 +5,7 @@
  * ServiceAccount bound to an IAM role through EKS Pod Identity, a Service, an HPA, a
  * PodDisruptionBudget and NetworkPolicies admitting only the clients it names.
  */
-import { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
+import type { EksPodIdentityAssociation } from '@cdktf/provider-aws/lib/eks-pod-identity-association';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { HorizontalPodAutoscalerV2 } from '@cdktf/provider-kubernetes/lib/horizontal-pod-autoscaler-v2';
 import { NamespaceV1 } from '@cdktf/provider-kubernetes/lib/namespace-v1';
@@ -26,6 +26,7 @@ import { DEFAULT_DENY_SPEC, DNS_EGRESS_SPEC } from './network-policy';
 import { POD_IDENTITY_AGENT } from './pod-identity-agent';
 import { containerSecurity, DEFAULT_RUN_AS_USER, httpProbe, NAMESPACE_NAME_LABEL, podSecurity, restrictedNamespaceLabels, topologySpread } from './pod-security';
 import { containerResourcesSchema, quantitySchema } from './quantity';
+import { podIdentityAssociation } from '../iam/pod-identity-role';
 
 // The shared secure pod pieces live in ./pod-security (construct-free); re-exported here.
 export {
@@ -234,14 +235,11 @@ export class HttpWorkload extends Construct {
       serviceAccount: p.name,
       description: p.roleDescription,
     });
-    this.podIdentity = new EksPodIdentityAssociation(this, 'PodIdentity', {
+    this.podIdentity = podIdentityAssociation(this, 'PodIdentity', {
       clusterName: p.cluster.clusterName,
       namespace: ns,
       serviceAccount: this.serviceAccount.metadata.name,
-      roleArn: this.role.roleArn,
-      // The trust policy matches the session tags: they must stay on.
-      disableSessionTags: false,
-      dependsOn: [...this.role.dependables],
+      role: this.role,
     });
 
     const uid = p.runAsUser;
