@@ -14,7 +14,6 @@ export type { RegistryServerConfig, RegistryServerProps } from './registry-serve
 /** `app.kubernetes.io/component` of the registry server pods. */
 export const REGISTRY_SERVER_COMPONENT = 'registry-server';
 
-
 /**
  * The ModelRegistry API as a container on EKS, for training jobs that register models without
  * leaving the VPC: the `model-registry` runtime (the same handler as the registry Lambda, the same

@@ -13,7 +13,6 @@ import {
   activeFindings,
   CORE_RULES,
   evaluatePolicies,
-  GaiConfigError,
   GatewayConfigSchema,
   GatewayKeysSchema,
   hashApiKey,
@@ -27,6 +26,7 @@ import { generateGatewayKeys, runKeysCli, type KeyRequests } from '../../example
 import { buildSyntheticDataApp, loadDriftInputs, type SyntheticDataApp } from '../../examples/synthetic-data/main';
 import { synthesizeApp, type SynthesizedApp } from '../support/synth-app';
 import { resources, type TfJson } from '../support/synth';
+import { configError } from '../support/config-error';
 
 const EXAMPLES = resolve(__dirname, '../../examples');
 const tmp = mkdtempSync(join(tmpdir(), 'gaiops-examples-'));
@@ -48,16 +48,6 @@ function at(json: TfJson, type: string, suffix: string): Record<string, any> {
 
 function lambdaEnv(json: TfJson, pathSuffix: string, name: string): string {
   return at(json, 'aws_lambda_function', pathSuffix).environment.variables[name];
-}
-
-function configError(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof GaiConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a GaiConfigError');
 }
 
 /** The apply order the CI script derives from a synthesized manifest. */
