@@ -1,5 +1,4 @@
-import { buildRuntime, loadRuntimeManifest } from '../../src/core/bundling/runtime-artifact';
-import { RUNTIMES } from '../../src/runtimes';
+import { buildStaleRuntimes } from '../../src/core/bundling/runtime-artifact';
 
 /**
  * Runtimes are bundled before the tests, so constructs find fresh artifacts in dist/runtimes. Only
@@ -7,11 +6,5 @@ import { RUNTIMES } from '../../src/runtimes';
  * run is reading, and an up-to-date checkout starts at once.
  */
 export default function setup(): void {
-  for (const runtime of RUNTIMES) {
-    try {
-      loadRuntimeManifest(runtime.name);
-    } catch {
-      buildRuntime(runtime);
-    }
-  }
+  buildStaleRuntimes();
 }

@@ -4,12 +4,11 @@ import { mkdirSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join, resolve } from 'node:path';
 
-import { buildRuntime, loadRuntimeManifest } from '../../core/bundling/runtime-artifact';
+import { buildStaleRuntimes } from '../../core/bundling/runtime-artifact';
 import { GaiConfigError } from '../../core/errors';
 import { App } from '../../core/tf';
 import { GaiPlatform } from '../../platform/gai-platform';
 import { loadPlatformConfig, type GaiPlatformConfig } from '../../platform/platform-config';
-import { RUNTIMES } from '../../runtimes';
 import { EXIT, EXIT_CODES_HELP, UsageError, parseCommandArgs, readCdktfJson, type CliIo } from '../args';
 
 export const SYNTH_HELP = `Usage: gaiops synth [--config <file>] [--app <command>] [--output <dir>]
@@ -123,18 +122,9 @@ function synthPlatform(file: string, outdir: string, io: CliIo): number {
     }
     throw err;
   }
-  const stale = RUNTIMES.filter((r) => {
-    try {
-      loadRuntimeManifest(r.name);
-      return false;
-    } catch {
-      return true;
-    }
-  });
-  if (stale.length > 0) {
-    step(`bundling ${stale.length} runtime${stale.length === 1 ? '' : 's'} (${stale.map((r) => r.name).join(', ')})`);
-    for (const r of stale) buildRuntime(r);
-  }
+  step('bundling the runtimes that are missing or older than their sources');
+  const rebuilt = buildStaleRuntimes();
+  step(rebuilt.length > 0 ? `bundled ${rebuilt.join(', ')}` : 'runtimes up to date');
   mkdirSync(outdir, { recursive: true });
   const app = new App({ outdir });
   step(`building the ${config.preset} platform ${config.settings.prefix}-${config.settings.environment}`);

@@ -91,6 +91,24 @@ export function buildAllRuntimes(root = gaiopsRoot()): RuntimeManifest[] {
 }
 
 /**
+ * Builds only the runtimes whose artifact is missing or older than its sources (what
+ * `loadRuntimeManifest` refuses), and returns their names. An up-to-date artifact is never
+ * replaced, so a concurrent reader (another test run, a synth) never sees it half-written.
+ */
+export function buildStaleRuntimes(root = gaiopsRoot()): string[] {
+  const stale = RUNTIMES.filter((def) => {
+    try {
+      loadRuntimeManifest(def.name, root);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  for (const def of stale) buildRuntime(def, root);
+  return stale.map((def) => def.name);
+}
+
+/**
  * Reads a prebuilt runtime's manifest. In a source checkout (the inputs exist) it also checks that
  * no input changed since the build, so a synth never ships a stale bundle.
  */
