@@ -25,6 +25,7 @@ import {
   rawRequest,
   snapshotBucket,
   snapshotTables,
+  itRefusesAndWritesNothing,
 } from './support';
 
 const NOW = new Date('2026-02-01T00:00:00Z');
@@ -90,13 +91,7 @@ const BAD: [string, () => ReturnType<typeof post>, RegExp, number][] = [
 ];
 
 describe('feature-store serving: bad input is refused with a JSON error and writes nothing', () => {
-  for (const [label, send, problem, status] of BAD) {
-    it(label, async () => {
-      const before = await stores();
-      expectClientError(await send(), problem, status);
-      expect(await stores()).toEqual(before);
-    });
-  }
+  itRefusesAndWritesNothing(BAD, stores);
 
   // Push validates row by row (documented contract): a request whose rows are all invalid is a 200
   // that rejects every row by index and field — and must write nothing at all.

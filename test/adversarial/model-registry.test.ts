@@ -20,6 +20,7 @@ import {
   rawRequest,
   snapshotBucket,
   snapshotTables,
+  itRefusesAndWritesNothing,
 } from './support';
 
 const M = '/api/2.0/mlflow/registered-models';
@@ -84,13 +85,7 @@ const BAD_WRITES: [string, () => ReturnType<typeof post>, RegExp, number?][] = [
 ];
 
 describe('model registry: bad input is refused with a JSON error and writes nothing', () => {
-  for (const [label, send, problem, status] of BAD_WRITES) {
-    it(label, async () => {
-      const before = await stores();
-      expectClientError(await send(), problem, status);
-      expect(await stores()).toEqual(before);
-    });
-  }
+  itRefusesAndWritesNothing(BAD_WRITES, stores);
 
   // Found by these tests and fixed (issue #10).
   it('a lone surrogate in a model name is refused (ill-formed UTF-16 cannot be stored as UTF-8 or put in a URL)', async () => {

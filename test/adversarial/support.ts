@@ -7,7 +7,7 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 
 export interface RawResponse {
   readonly status: number;
@@ -165,3 +165,20 @@ export const INJECTION_FILTERS = [
   "tags.`a` = 'x') OR (1=1",
   "name = 'x' AND version_number = 1 OR 1=1",
 ] as const;
+
+/** One bad-input case: label, the request, the error it must name, and the status (default 400). */
+export type BadInputCase = readonly [label: string, send: () => Promise<RawResponse>, problem: RegExp, status?: number];
+
+/**
+ * One test per case: the answer is a 4xx JSON error naming the problem, and `snapshot()` (the
+ * stores' contents) is the same before and after — nothing was written.
+ */
+export function itRefusesAndWritesNothing(cases: readonly BadInputCase[], snapshot: () => Promise<unknown>): void {
+  for (const [label, send, problem, status] of cases) {
+    it(label, async () => {
+      const before = await snapshot();
+      expectClientError(await send(), problem, status);
+      expect(await snapshot()).toEqual(before);
+    });
+  }
+}
