@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 import {
+  ACTION_LISTS,
   PlanGuardInputError,
   STATEFUL_RESOURCES,
   addressMatches,
@@ -15,17 +16,7 @@ import {
 const FIXTURES = join(__dirname, '..', 'fixtures', 'plans');
 const fixture = (name: string): unknown => JSON.parse(readFileSync(join(FIXTURES, name), 'utf8'));
 
-const ACTIONS: Record<PlanAction, string[]> = {
-  'no-op': ['no-op'],
-  create: ['create'],
-  read: ['read'],
-  update: ['update'],
-  delete: ['delete'],
-  'delete-before-create': ['delete', 'create'],
-  'create-before-delete': ['create', 'delete'],
-  forget: ['forget'],
-  'create-then-forget': ['create', 'forget'],
-};
+const ACTIONS: Record<PlanAction, readonly string[]> = ACTION_LISTS;
 
 /** A one-change plan. */
 function plan(

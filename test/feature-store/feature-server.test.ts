@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { App, CORE_RULES, evaluatePolicies, GaiConfigError, GaiError, PlatformStack, Role } from '../../src';
+import { App, CORE_RULES, evaluatePolicies, GaiError, PlatformStack, Role } from '../../src';
 import { ContainerImage } from '../../src/core/container-image';
 import { KUBERNETES_RULES } from '../../src/core/policy/rules/kubernetes';
 import { toLambdaHandler, type HttpApiEvent } from '../../src/core/runtime/lambda-http';
@@ -25,18 +25,9 @@ import { TEST_CLUSTER } from '../support/cluster-reference';
 import { podIdentityTrustStatement } from '../support/pod-identity';
 import { byPath, platformStack, policy, resources, SETTINGS, synth, type TfJson } from '../support/synth';
 import { type TestStore, startTestStore } from './support/store';
+import { configError } from '../support/config-error';
 
 const IMAGE = ContainerImage.fromUri('111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-feature-store-serving:sha256-0123456789abcdef');
-
-function configError(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof GaiConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a GaiConfigError');
-}
 
 describe('FeatureServer across stacks (store in a data stack, server in a workloads stack)', () => {
   let data: TfJson;

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { App, CORE_RULES, evaluatePolicies, GaiConfigError, PlatformStack, Role } from '../../src';
+import { App, CORE_RULES, evaluatePolicies, PlatformStack, Role } from '../../src';
 import { Grant } from '../../src/core/iam/grant';
 import { ContainerImage } from '../../src/core/container-image';
 import { KUBERNETES_RULES } from '../../src/core/policy/rules/kubernetes';
@@ -19,19 +19,10 @@ import { CALLER_IDENTITY_ENV, RegistryAccessSchema } from '../../src/model-regis
 import { TEST_CLUSTER } from '../support/cluster-reference';
 import { podIdentityTrustStatement } from '../support/pod-identity';
 import { byPath, platformStack, policy, resources, SETTINGS, type TfJson } from '../support/synth';
+import { configError } from '../support/config-error';
 
 const IMAGE = ContainerImage.fromUri('111122223333.dkr.ecr.eu-west-1.amazonaws.com/gai-test-model-registry:sha256-0123456789abcdef');
 const APPROVER = 'arn:aws:iam::111122223333:role/governance/ModelApprover';
-
-function configError(fn: () => unknown): GaiConfigError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof GaiConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a GaiConfigError');
-}
 
 describe('RegistryServer across stacks', () => {
   let json: TfJson;

@@ -195,7 +195,7 @@ export const STATEFUL_RESOURCES: Readonly<Record<string, StatefulResourceType>> 
 // ---------------------------------------------------------------------------------------------
 
 /** Action lists Terraform writes in `change.actions`. */
-const ACTION_LISTS = {
+export const ACTION_LISTS = {
   'no-op': ['no-op'],
   create: ['create'],
   read: ['read'],
