@@ -53,6 +53,17 @@ describe('gaiops synth --config', () => {
     expect(existsSync(join(dir, 'bad-out', 'manifest.json'))).toBe(false);
   });
 
+  it('takes --out as the issue and the other commands spell it', async () => {
+    const file = join(dir, 'out-alias.yaml');
+    writeFileSync(file, stringify(CONFIG));
+    const r = await gaiops(['synth', '--config', 'out-alias.yaml', '--out', 'out-alias']);
+    expect(r.code).toBe(0);
+    expect(existsSync(join(dir, 'out-alias', 'manifest.json'))).toBe(true);
+    const both = await gaiops(['synth', '--config', 'out-alias.yaml', '--out', 'a', '--output', 'b']);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give --output or --out, not both');
+  });
+
   it('refuses --config together with --app', async () => {
     const r = await gaiops(['synth', '--config', 'x.yaml', '--app', 'node app.js']);
     expect(r.code).toBe(2);

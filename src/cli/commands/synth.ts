@@ -11,7 +11,7 @@ import { GaiPlatform } from '../../platform/gai-platform';
 import { loadPlatformConfig, type GaiPlatformConfig } from '../../platform/platform-config';
 import { EXIT, EXIT_CODES_HELP, UsageError, parseCommandArgs, readCdktfJson, type CliIo } from '../args';
 
-export const SYNTH_HELP = `Usage: gaiops synth [--config <file>] [--app <command>] [--output <dir>]
+export const SYNTH_HELP = `Usage: gaiops synth [--config <file>] [--app <command>] [--output|--out <dir>]
 
 With --config: builds a GaiPlatform from a YAML or JSON platform config (see
 schemas/gaiops-platform.schema.json) in this process — validating the config, bundling the
@@ -26,7 +26,8 @@ cdktf.json has a "context", CDKTF_CONTEXT_JSON. Its output goes straight to the 
 Options:
   --config <file>   platform config (.yaml, .yml or .json) to synthesize instead of the app
   --app <command>   command that synthesizes the app (default: "app" of ./cdktf.json)
-  --output <dir>    output directory (default: "output" of ./cdktf.json, else cdktf.out)
+  --output, --out <dir>
+                    output directory (default: "output" of ./cdktf.json, else cdktf.out)
   -h, --help        show this help
 
 ${EXIT_CODES_HELP}`;
@@ -35,8 +36,11 @@ export async function synthCommand(argv: readonly string[], io: CliIo): Promise<
   const { values } = parseCommandArgs('synth', argv, {
     app: { type: 'string' },
     output: { type: 'string', short: 'o' },
+    out: { type: 'string' },
     config: { type: 'string', short: 'c' },
   });
+  if (values.out !== undefined && values.output !== undefined) throw new UsageError('gaiops synth: give --output or --out, not both');
+  values.output ??= values.out;
   if (values.help) {
     io.stdout.write(`${SYNTH_HELP}\n`);
     return EXIT.OK;
