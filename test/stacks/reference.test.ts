@@ -68,6 +68,10 @@ describe('reference deployment (stacks/main.ts)', () => {
     // Monitoring: kube-prometheus-stack and the rules chart, the drift analysis on a schedule.
     const charts = Object.values(json.observability.resource.helm_release as Record<string, { chart: string }>).map((r) => r.chart);
     expect(charts).toContain('kube-prometheus-stack');
+    // The assistant's gateway request logs are shipped to where its drift analysis reads them.
+    expect(charts).toContain('fluent-bit');
+    const shipping = Object.values(json.observability.resource.helm_release as Record<string, { chart: string; values: string[] }>).find((r) => r.chart === 'fluent-bit')!;
+    expect(shipping.values[0]).toContain('gateway/assistant/');
     // The preset's schedule: every 6 hours in dev, hourly in prod.
     expect(Object.values(json.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(6 hours)']);
     expect(Object.values(prod.observability.resource.aws_cloudwatch_event_rule as Record<string, { schedule_expression: string }>).map((r) => r.schedule_expression)).toEqual(['rate(1 hour)']);
