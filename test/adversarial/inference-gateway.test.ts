@@ -49,17 +49,21 @@ const chat = (env: Env, body: string | Buffer, headers: Record<string, string> =
   rawRequest(env.gw.url, { method: 'POST', path, body, headers: { 'content-type': 'application/json', authorization: `Bearer ${KEY}`, ...headers } });
 
 const GOOD = JSON.stringify({ model: 'assistant', messages: [{ role: 'user', content: 'hi' }] });
+/** The public model served 50/50 by the two fake upstreams. */
+const evenSplit = (u: { a: string; b: string }) => ({
+  model: 'assistant',
+  variants: [
+    { name: 'a', upstream: u.a, upstreamModel: 'served-a', weight: 50 },
+    { name: 'b', upstream: u.b, upstreamModel: 'served-b', weight: 50 },
+  ],
+});
 const forwarded = (env: Env): number => env.fakes.a.requests.length + env.fakes.b.requests.length;
 
 describe('inference gateway: bad input is refused with a JSON error and never forwarded', () => {
   let env: Env;
   beforeAll(async () => {
     env = await startEnv((u) => ({
-      model: 'assistant',
-      variants: [
-        { name: 'a', upstream: u.a, upstreamModel: 'served-a', weight: 50 },
-        { name: 'b', upstream: u.b, upstreamModel: 'served-b', weight: 50 },
-      ],
+      ...evenSplit(u),
     }));
   });
   afterAll(() => stopEnv(env));
@@ -123,11 +127,7 @@ describe('inference gateway under load with one failing variant', () => {
   let env: Env;
   beforeAll(async () => {
     env = await startEnv((u) => ({
-      model: 'assistant',
-      variants: [
-        { name: 'a', upstream: u.a, upstreamModel: 'served-a', weight: 50 },
-        { name: 'b', upstream: u.b, upstreamModel: 'served-b', weight: 50 },
-      ],
+      ...evenSplit(u),
       resilience: { maxRetries: 2, retryBackoffMs: 0, breakerFailureThreshold: 5 },
     }));
     env.fakes.a.behavior = { kind: 'status', status: 500 };
