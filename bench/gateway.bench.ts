@@ -5,31 +5,36 @@
  *   (a) direct to the upstream — the ceiling;
  *   (b) nginx `proxy_pass` with upstream keepalive — the baseline (if /usr/sbin/nginx exists;
  *       Debian: `apt-get install -y nginx-light`), one worker process, 127.0.0.1 only;
- *   (c) the full gateway: auth, validation, routing, limits, metrics and access log (written to a
- *       discarded stream), one Node.js process;
- *   (d) `node-floor`: a minimal Node.js proxy (node:http server + the same undici Pool, model
- *       rewrite, streamed body, nothing else) — what any Node.js proxy costs on this machine, so the
- *       gap between (c) and (b) can be split into "Node.js" and "gateway logic".
+ *   (c) the full gateway as it ships: the container bundle `dist/runtimes/inference-gateway/container/index.js`
+ *       (rebuilt first when its sources changed), started the way the Dockerfile's ENTRYPOINT starts it
+ *       (`node --enable-source-maps index.js`, config and keys from files, access log on stdout), with
+ *       auth, validation, routing, limits, metrics (gen_ai names on) and the access log all on. Its
+ *       stdout goes to /dev/null: the access-log lines are formatted and written, only the container
+ *       runtime's log pipe is not there;
+ *   (d) `node-floor`: a minimal Node.js proxy (node:http server + an undici Pool, model rewrite,
+ *       streamed body, nothing else) — what any Node.js proxy costs on this machine, so the gap
+ *       between (c) and (b) can be split into "Node.js" and "gateway logic".
  * Upstream, nginx and gateway each run in their own process; this process only generates load.
  * With `taskset` and 2+ CPUs, the proxy under test (nginx worker or gateway) is pinned to CPU 1 and
  * the load generator and upstream to CPU 0, so both proxies get the same single core.
  * Prints requests/s, p50, p99 and the gateway/nginx ratios. No thresholds: it prints numbers.
  *
- * Usage: tsx bench/gateway.bench.ts [--seconds 4] [--rounds 3] [--connections 64] [--baseline <gateway.ts>]
- * `--baseline` adds a target `gateway-baseline`: the gateway module at that path (e.g. `gateway.ts` of
- * another checkout, `git archive HEAD src | tar -x -C /tmp/before`), interleaved with the others, for
- * before/after comparisons under the same machine load.
+ * Usage: tsx bench/gateway.bench.ts [--seconds 4] [--rounds 3] [--connections 64] [--baseline <index.js>]
+ * `--baseline` adds a target `gateway-baseline`: another build of the gateway bundle (e.g. the
+ * `dist/runtimes/inference-gateway/container/index.js` of another checkout), interleaved with the
+ * others, for before/after comparisons under the same machine load.
+ * `GATEWAY_BENCH_NODE_OPTIONS` adds V8/Node flags to the gateway processes only.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { Pool } from 'undici';
-import { startGateway } from '../src/inference-service/runtime/gateway/gateway';
+import { buildStaleRuntimes, runtimeDir } from '../src/core/bundling/runtime-artifact';
+import { GATEWAY_ENV } from '../src/inference-service/gateway-config';
 import { hashApiKey } from '../src/inference-service/runtime/gateway/key-ring';
 import { startFakeOpenAI } from '../test/support/fake-openai';
 
@@ -51,12 +56,29 @@ async function childUpstream(): Promise<void> {
   process.stdout.write(`${READY}${upstream.url}\n`);
 }
 
-async function childGateway(upstreamUrl: string, modulePath?: string): Promise<void> {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const start: typeof startGateway = modulePath ? (require(modulePath) as { startGateway: typeof startGateway }).startGateway : startGateway;
-  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
+/** The shipped gateway bundle (rebuilt when stale, like `npm run bench` does before it runs). */
+function gatewayBundle(): string {
+  buildStaleRuntimes();
+  return join(runtimeDir('inference-gateway'), 'container', 'index.js');
+}
+
+/** A free TCP port on 127.0.0.1 (the gateway takes its port from `PORT`). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** (c): the container bundle with its own entrypoint, configured through files and environment. */
+async function startBundledGateway(bundle: string, upstreamUrl: string, dir: string, cpu: number): Promise<{ child: ChildProcess; url: string }> {
+  const config = join(dir, `gateway-${cpu}-${Math.random().toString(36).slice(2)}.json`);
   writeFileSync(
-    join(dir, 'gateway.json'),
+    config,
     JSON.stringify({
       model: 'assistant',
       variants: [
@@ -66,10 +88,19 @@ async function childGateway(upstreamUrl: string, modulePath?: string): Promise<v
       metrics: { genAiSemconv: true },
     }),
   );
-  writeFileSync(join(dir, 'keys.json'), JSON.stringify({ keys: [{ alias: 'bench', sha256: hashApiKey(API_KEY), requestsPerMinute: 1e9, tokensPerMinute: 1e12 }] }));
-  const discarded = new Writable({ write: (_c, _e, cb) => cb() });
-  const gw = await start({ configPath: join(dir, 'gateway.json'), keysPath: join(dir, 'keys.json'), accessLog: discarded, upstreamConnections: 64 });
-  process.stdout.write(`${READY}${gw.url}\n`);
+  const keys = join(dir, 'keys.json');
+  writeFileSync(keys, JSON.stringify({ keys: [{ alias: 'bench', sha256: hashApiKey(API_KEY), requestsPerMinute: 1e9, tokensPerMinute: 1e12 }] }));
+  const port = await freePort();
+  const flags = (process.env.GATEWAY_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean);
+  const [command, argv] = pinned(cpu, process.execPath, [...flags, '--enable-source-maps', bundle]);
+  const child = spawn(command, argv, {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', [GATEWAY_ENV.configPath]: config, [GATEWAY_ENV.keysPath]: keys, [GATEWAY_ENV.port]: String(port), HOST: '127.0.0.1' },
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`gateway ${bundle} exited with ${code}`))));
+  await Promise.race([waitForPort(`${url}/readyz`), exited]);
+  return { child, url };
 }
 
 const TASKSET = '/usr/bin/taskset';
@@ -114,10 +145,7 @@ async function childMinimalProxy(upstreamUrl: string): Promise<void> {
 }
 
 function spawnChild(args: string[], cpu: number): Promise<{ child: ChildProcess; url: string }> {
-  // GATEWAY_BENCH_NODE_OPTIONS: V8 flags for the gateway child only (e.g. --max-semi-space-size=64),
-  // to try GC settings without changing the load generator, upstream or nginx.
-  const v8 = args[0] === '--gateway' ? (process.env.GATEWAY_BENCH_NODE_OPTIONS ?? '').split(' ').filter(Boolean) : [];
-  const [command, argv] = pinned(cpu, process.execPath, [...process.execArgv, ...v8, __filename, ...args]);
+  const [command, argv] = pinned(cpu, process.execPath, [...process.execArgv, __filename, ...args]);
   const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
@@ -268,7 +296,7 @@ async function main(): Promise<void> {
   const rounds = Number(values.rounds);
   const connections = Number(values.connections);
   const children: ChildProcess[] = [];
-  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-nginx-'));
+  const dir = mkdtempSync(join(tmpdir(), 'gw-bench-'));
   let nginx: { url: string; pid: number | undefined; stop: () => Promise<void> } | undefined;
   const killChildren = (): void => {
     for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
@@ -279,11 +307,11 @@ async function main(): Promise<void> {
   try {
     const upstream = await spawnChild(['--upstream'], 0);
     children.push(upstream.child);
-    const gateway = await spawnChild(['--gateway', upstream.url], 1);
+    const gateway = await startBundledGateway(gatewayBundle(), upstream.url, dir, 1);
     children.push(gateway.child);
     const floor = await spawnChild(['--minimal-proxy', upstream.url], 1);
     children.push(floor.child);
-    const baseline = values.baseline ? await spawnChild(['--gateway', upstream.url, values.baseline], 1) : undefined;
+    const baseline = values.baseline ? await startBundledGateway(values.baseline, upstream.url, dir, 1) : undefined;
     if (baseline) children.push(baseline.child);
     if (existsSync(NGINX)) {
       const version = spawnSync(NGINX, ['-v'], { encoding: 'utf8' }).stderr.trim();
@@ -335,9 +363,8 @@ async function main(): Promise<void> {
   }
 }
 
-const [mode, arg, arg2] = process.argv.slice(2);
+const [mode, arg] = process.argv.slice(2);
 if (mode === '--upstream') void childUpstream();
-else if (mode === '--gateway') void childGateway(arg, arg2);
 else if (mode === '--minimal-proxy') void childMinimalProxy(arg);
 else
   main().then(
