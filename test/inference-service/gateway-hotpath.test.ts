@@ -9,7 +9,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { GatewayKeysSchema } from '../../src/inference-service/gateway-config';
 import { type AccessLogEntry, IsoClock, formatAccessLine } from '../../src/inference-service/runtime/gateway/access-log';
-import { FastCounter, FastHistogram, GatewayMetrics, seriesKey } from '../../src/inference-service/runtime/gateway/gateway-metrics';
+import { FastCounter, FastHistogram, GatewayMetrics, SeriesKeyCache, seriesKey } from '../../src/inference-service/runtime/gateway/gateway-metrics';
 import { JsonUsageScanner } from '../../src/inference-service/runtime/gateway/json-usage-scanner';
 import { KeyRing, bearerToken, hashApiKey } from '../../src/inference-service/runtime/gateway/key-ring';
 import { RequestAbort } from '../../src/inference-service/runtime/gateway/request-abort';
@@ -70,6 +70,20 @@ describe('formatAccessLine', () => {
     expect(clock.now()).toBe('2026-01-01T00:00:00.001Z');
     expect(clock.now()).toBe(new Date(now).toISOString());
   });
+  it('IsoClock is toISOString for any time, across second boundaries and fractional clocks (property)', () => {
+    let now = 0;
+    const clock = new IsoClock(() => now);
+    const time = fc.oneof(fc.integer({ min: -62_198_755_200_000, max: 253_402_300_799_999 }), fc.double({ min: 0, max: 4e12, noNaN: true }), fc.integer({ min: 1_767_225_599_990, max: 1_767_225_600_010 }));
+    fc.assert(
+      fc.property(fc.array(time, { minLength: 1, maxLength: 8 }), (times) => {
+        for (const t of times) {
+          now = t;
+          expect(clock.now()).toBe(new Date(t).toISOString());
+        }
+      }),
+      { numRuns: 2000, seed: 6 },
+    );
+  });
 });
 
 describe('FastCounter / FastHistogram', () => {
@@ -106,6 +120,25 @@ describe('FastCounter / FastHistogram', () => {
     expect(Object.keys((counter as unknown as { hashMap: object }).hashMap)).toEqual([seriesKey(['code', 'variant'], { variant: 'a', code: '200' })]);
     expect(() => new FastCounter(counter).inc({ variant: 'a', code: '200' }, -1)).toThrow();
     expect(() => new FastHistogram(histogram).observe({ variant: 'a', route: 'x' }, Number.NaN)).toThrow();
+  });
+  it('SeriesKeyCache gives seriesKey for any labels, from few or many combinations', () => {
+    const names = ['code', 'key', 'variant'];
+    const value = fc.oneof(fc.constantFrom('a', 'b', '200', 'x:y,'), fc.constantFrom(200, 0), fc.constant(undefined));
+    const labels = fc.record({ code: value, key: value, variant: value, other: value });
+    const cache = new SeriesKeyCache(names);
+    fc.assert(
+      fc.property(labels, (l) => {
+        expect(cache.key(l)).toBe(seriesKey(names, l));
+        expect(cache.key(l)).toBe(seriesKey(names, l)); // the memoised leaf
+      }),
+      { numRuns: 2000, seed: 6 },
+    );
+    // Past its limit the cache starts over instead of growing; keys stay right.
+    const big = new SeriesKeyCache(['n']);
+    for (let i = 0; i < 25_000; i++) expect(big.key({ n: String(i) })).toBe(`n:${i},`);
+    expect(big.size).toBe(25_000 % 10_000);
+    expect(big.key({ n: '7' })).toBe('n:7,');
+    expect(new SeriesKeyCache([]).key({ a: '1' })).toBe('');
   });
   it('GatewayMetrics reads in-flight requests at scrape time', async () => {
     const m = new GatewayMetrics();
@@ -304,6 +337,17 @@ describe('UpstreamExchange', () => {
     x.pipe(s);
     expect(s).toMatchObject({ chunks: ['ab'], ended: true });
     expect(resumed).toBe(0);
+  });
+  it('records only the kept headers when given a set (case-insensitive names, repeats joined)', async () => {
+    const x = new UpstreamExchange(undefined, new Set(['content-type', 'retry-after']));
+    x.onConnect(() => undefined);
+    x.onHeaders(
+      429,
+      raw([['Content-Type', 'application/json'], ['Date', 'now'], ['RETRY-AFTER', '3'], ['x-retry-after', '9'], ['Retry-After', '4'], ['Connection', 'keep-alive']]),
+      () => undefined,
+    );
+    await x.head;
+    expect(x.headers).toEqual({ 'content-type': 'application/json', 'retry-after': '3, 4' });
   });
   it('rejects the head on an error before it, and aborts through the request signal (also before connect)', async () => {
     const failed = new UpstreamExchange();

@@ -293,19 +293,34 @@ describe('KeyRing', () => {
 });
 
 describe('KeyLimits', () => {
+  /** `[name, value, …]` → `{ name: value }` (names are distinct). */
+  const headerMap = (flat: readonly string[]): Record<string, string> => {
+    expect(flat.length % 2).toBe(0);
+    const map: Record<string, string> = {};
+    for (let i = 0; i < flat.length; i += 2) map[flat[i]] = flat[i + 1];
+    expect(Object.keys(map)).toHaveLength(flat.length / 2);
+    return map;
+  };
   const [key] = GatewayKeysSchema.parse({ keys: [{ alias: 'k', sha256: hashApiKey('x'), requestsPerMinute: 2, tokensPerMinute: 100, tokenBudget: 150 }] }).keys;
   it('limits requests per minute with headers and Retry-After', () => {
     const limits = new KeyLimits();
-    expect(limits.admit(key, 0)).toMatchObject({ ok: true, headers: { 'x-ratelimit-remaining-requests': '1', 'x-ratelimit-limit-requests': '2' } });
+    expect(limits.admit(key, 0)).toEqual({
+      ok: true,
+      headers: ['x-ratelimit-limit-requests', '2', 'x-ratelimit-remaining-requests', '1', 'x-ratelimit-limit-tokens', '100', 'x-ratelimit-remaining-tokens', '100'],
+    });
     expect(limits.admit(key, 0).ok).toBe(true);
-    expect(limits.admit(key, 0)).toMatchObject({ ok: false, limit: 'requests', retryAfterSeconds: 30, headers: { 'x-ratelimit-remaining-requests': '0' } });
+    const refused = limits.admit(key, 0);
+    expect(refused).toMatchObject({ ok: false, limit: 'requests', retryAfterSeconds: 30 });
+    expect(headerMap(refused.headers)).toEqual({ 'x-ratelimit-limit-requests': '2', 'x-ratelimit-remaining-requests': '0', 'x-ratelimit-limit-tokens': '100', 'x-ratelimit-remaining-tokens': '100' });
     expect(limits.admit(key, 30_000).ok).toBe(true);
   });
   it('limits tokens per minute after usage is recorded, then the budget', () => {
     const limits = new KeyLimits();
     expect(limits.admit(key, 0).ok).toBe(true);
     limits.record(key, 120, 0);
-    expect(limits.admit(key, 0)).toMatchObject({ ok: false, limit: 'tokens', headers: { 'x-ratelimit-remaining-tokens': '0' } });
+    const refused = limits.admit(key, 0);
+    expect(refused).toMatchObject({ ok: false, limit: 'tokens' });
+    expect(headerMap(refused.headers)['x-ratelimit-remaining-tokens']).toBe('0');
     expect(limits.admit(key, 60_000).ok).toBe(true);
     limits.record(key, 30, 60_000);
     expect(limits.used('k')).toBe(150);

@@ -67,18 +67,30 @@ export class AccessLogWriter {
   }
 }
 
-/** `new Date().toISOString()`, formatted at most once per millisecond. */
+/**
+ * `new Date().toISOString()`, formatted at most once per millisecond, and through `Date` at most
+ * once per second (within a second only the milliseconds change).
+ */
 export class IsoClock {
   private ms = Number.NaN;
   private iso = '';
+  private second = Number.NaN;
+  /** `toISOString()` of the current second up to and including the `.`. */
+  private prefix = '';
 
   constructor(private readonly clock: () => number = Date.now) {}
 
   now(): string {
-    const ms = this.clock();
+    const ms = Math.trunc(this.clock()); // what Date does with a fractional time value
     if (ms !== this.ms) {
       this.ms = ms;
-      this.iso = new Date(ms).toISOString();
+      const second = Math.floor(ms / 1000);
+      if (second !== this.second) {
+        this.second = second;
+        this.prefix = new Date(second * 1000).toISOString().slice(0, -4);
+      }
+      const millis = ms - second * 1000;
+      this.iso = `${this.prefix}${millis < 10 ? '00' : millis < 100 ? '0' : ''}${millis}Z`;
     }
     return this.iso;
   }
@@ -102,8 +114,14 @@ export function formatAccessLine(e: AccessLogEntry, timestamp: string): string {
   return `${line}}`;
 }
 
+/** `JSON.stringify(value)`; printable ASCII without `"` or `\\` (ids, names, aliases) is quoted as is. */
 function str(value: string | null): string {
-  return value === null ? 'null' : JSON.stringify(value);
+  if (value === null) return 'null';
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return JSON.stringify(value);
+  }
+  return `"${value}"`;
 }
 
 function num(value: number | null): string {

@@ -56,10 +56,11 @@ export class GatewayMetrics {
 /**
  * prom-client's per-call path (label validation, a labels/value pair object and a closure per
  * observation, then the series hash) costs microseconds per update, several times per request. These
- * handles compute the series key the way prom-client does (`name:value,` over the sorted label names)
- * and update the series record in place; the first update of a series, a value prom-client would
- * reject, or a key that does not resolve (series reset/removed, or a prom-client whose internals
- * differ) goes through the ordinary prom-client call. The output at scrape time is the same.
+ * handles find the series key the way prom-client computes it (`name:value,` over the sorted label
+ * names; memoised per label values, see `SeriesKeyCache`) and update the series record in place; the
+ * first update of a series, a value prom-client would reject, or a key that does not resolve (series
+ * reset/removed, or a prom-client whose internals differ) goes through the ordinary prom-client call.
+ * The output at scrape time is the same.
  */
 interface CounterInternals {
   readonly sortedLabelNames?: readonly string[];
@@ -69,7 +70,7 @@ interface CounterInternals {
 interface HistogramInternals {
   readonly sortedLabelNames?: readonly string[];
   readonly upperBounds?: readonly number[];
-  readonly hashMap?: Record<string, { sum: number; count: number; bucketValues: Record<number, number> } | undefined>;
+  readonly hashMap?: Record<string, { sum: number; count: number; bucketValues: Record<string, number> } | undefined>;
 }
 
 /** prom-client's series key of `labels` (see `hashObject` in prom-client's util). */
@@ -82,16 +83,69 @@ export function seriesKey(sortedLabelNames: readonly string[], labels: Readonly<
   return key;
 }
 
+/** Leaves a `SeriesKeyCache` holds at most; it starts over when full. */
+const SERIES_KEY_CACHE_LIMIT = 10_000;
+
+/**
+ * `seriesKey` memoised by label values: a tree of Maps, one level per label name, keyed by the
+ * value, the leaf holding the key string. An update then builds no string, and the key is a string
+ * that persists, so its hash is computed once and the series lookup is one probe. One leaf per
+ * label-value combination seen (the same bound as prom-client's own series map, whose values come
+ * from the mounted config); cleared when it reaches `SERIES_KEY_CACHE_LIMIT`.
+ */
+export class SeriesKeyCache {
+  private root = new Map<unknown, unknown>();
+  private leaves = 0;
+
+  constructor(private readonly sortedLabelNames: readonly string[]) {}
+
+  /** Keys held. */
+  get size(): number {
+    return this.leaves;
+  }
+
+  key(labels: Readonly<Record<string, string | number | undefined>>): string {
+    const names = this.sortedLabelNames;
+    if (names.length === 0) return '';
+    let node = this.root;
+    const last = names.length - 1;
+    for (let i = 0; i < last; i++) {
+      const value = labels[names[i]];
+      let next = node.get(value) as Map<unknown, unknown> | undefined;
+      if (!next) {
+        next = new Map();
+        node.set(value, next);
+      }
+      node = next;
+    }
+    const value = labels[names[last]];
+    let key = node.get(value) as string | undefined;
+    if (key === undefined) {
+      if (this.leaves >= SERIES_KEY_CACHE_LIMIT) {
+        this.root = new Map();
+        this.leaves = 0;
+        return this.key(labels); // into the new tree
+      }
+      key = seriesKey(names, labels);
+      node.set(value, key);
+      this.leaves += 1;
+    }
+    return key;
+  }
+}
+
 export class FastCounter<T extends string> {
   private readonly internals: CounterInternals;
+  private readonly keys: SeriesKeyCache | undefined;
 
   constructor(private readonly counter: Counter<T>) {
     this.internals = counter as unknown as CounterInternals;
+    this.keys = this.internals.sortedLabelNames ? new SeriesKeyCache(this.internals.sortedLabelNames) : undefined;
   }
 
   inc(labels: LabelValues<T>, value = 1): void {
-    const names = this.internals.sortedLabelNames;
-    const record = names && Number.isFinite(value) && value >= 0 ? this.internals.hashMap?.[seriesKey(names, labels)] : undefined;
+    const keys = this.keys;
+    const record = keys && Number.isFinite(value) && value >= 0 ? this.internals.hashMap?.[keys.key(labels)] : undefined;
     if (record) record.value += value;
     else this.counter.inc(labels, value);
   }
@@ -99,14 +153,20 @@ export class FastCounter<T extends string> {
 
 export class FastHistogram<T extends string> {
   private readonly internals: HistogramInternals;
+  private readonly keys: SeriesKeyCache | undefined;
+  /** The property names of the buckets (`String(bound)`), converted once, not per observation. */
+  private readonly bucketNames: readonly string[] | undefined;
 
   constructor(private readonly histogram: Histogram<T>) {
     this.internals = histogram as unknown as HistogramInternals;
+    this.keys = this.internals.sortedLabelNames ? new SeriesKeyCache(this.internals.sortedLabelNames) : undefined;
+    this.bucketNames = this.internals.upperBounds?.map(String);
   }
 
   observe(labels: LabelValues<T>, value: number): void {
-    const { sortedLabelNames: names, upperBounds: bounds } = this.internals;
-    const record = names && bounds && Number.isFinite(value) ? this.internals.hashMap?.[seriesKey(names, labels)] : undefined;
+    const { keys, internals, bucketNames } = this;
+    const bounds = internals.upperBounds;
+    const record = keys && bounds && bucketNames && Number.isFinite(value) ? internals.hashMap?.[keys.key(labels)] : undefined;
     if (!record) {
       this.histogram.observe(labels, value);
       return;
@@ -115,7 +175,7 @@ export class FastHistogram<T extends string> {
     record.count += 1;
     for (let i = 0; i < bounds!.length; i++) {
       if (value <= bounds![i]) {
-        record.bucketValues[bounds![i]] += 1;
+        record.bucketValues[bucketNames![i]] += 1;
         break;
       }
     }

@@ -143,6 +143,9 @@ const API_ROUTES: Readonly<Record<string, GatewayRoute>> = {
 const GEN_AI_OPERATION: Readonly<Record<GatewayRoute, string>> = { chat: 'chat', completions: 'text_completion', embeddings: 'embeddings' };
 
 const FORWARDED_RESPONSE_HEADERS = ['content-type', 'cache-control', 'retry-after'] as const;
+/** The upstream response headers the gateway reads (forwarded ones and `content-length`). */
+const READ_UPSTREAM_HEADERS: ReadonlySet<string> = new Set([...FORWARDED_RESPONSE_HEADERS, 'content-length']);
+const NO_HEADERS: readonly string[] = [];
 const PROMPT_LOG_CHARS = 4096;
 
 /** What one request accumulates for its metrics and access-log line. */
@@ -163,8 +166,8 @@ interface RequestRecord {
   userHash?: string;
   prompt?: string;
   completion?: string;
-  /** `x-ratelimit-*` headers for the response (set once the key was admitted or refused). */
-  limitHeaders?: Record<string, string>;
+  /** `x-ratelimit-*` headers for the response, `[name, value, …]` (set once the key was admitted or refused). */
+  limitHeaders?: readonly string[];
   done: boolean;
 }
 
@@ -185,7 +188,7 @@ class GatewayCore implements Gateway {
   readonly listener = (req: IncomingMessage, res: ServerResponse): void => {
     this.handle(req, res).catch((error: unknown) => {
       this.log.error('request handler failure', { error: describeError(error) });
-      if (!res.headersSent) sendError(res, new GatewayError(500, 'server_error', 'internal_error', 'internal server error'), {});
+      if (!res.headersSent) sendError(res, new GatewayError(500, 'server_error', 'internal_error', 'internal server error'), NO_HEADERS);
       else res.destroy();
     });
   };
@@ -377,7 +380,9 @@ class GatewayCore implements Gateway {
       record.status = error.status;
       record.errorCode = error.code;
       if (!res.headersSent && !res.destroyed) {
-        sendError(res, error, { ...record.limitHeaders, 'x-request-id': requestId, ...(this.draining || error.status === 413 ? { connection: 'close' } : {}) });
+        const headers = [...(record.limitHeaders ?? NO_HEADERS), 'x-request-id', requestId];
+        if (this.draining || error.status === 413) headers.push('connection', 'close');
+        sendError(res, error, headers);
       }
     }
   }
@@ -442,7 +447,7 @@ class GatewayCore implements Gateway {
     record.status = 200;
     record.model = config.model;
     const text = JSON.stringify(body);
-    res.writeHead(200, { ...record.limitHeaders, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'x-request-id': record.requestId });
+    res.writeHead(200, [...(record.limitHeaders ?? NO_HEADERS), 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)), 'x-request-id', record.requestId]);
     res.end(text);
   }
 
@@ -552,7 +557,7 @@ class GatewayCore implements Gateway {
         record.variant = variant;
         const upstreamBody = JSON.stringify(upstreamPayload(body, variant, record.stream && stripUsage));
         const pool = this.pool(variant);
-        const exchange = new UpstreamExchange(abort);
+        const exchange = new UpstreamExchange(abort, READ_UPSTREAM_HEADERS);
         pool.dispatch(
           {
             path: upstreamPath(variant, route),
@@ -636,14 +641,17 @@ class GatewayCore implements Gateway {
     const captureChars = config.logging.prompts === 'redacted' ? PROMPT_LOG_CHARS : 0;
     const sse = isSse ? new SseUsageFilter({ stripUsageChunk: stripUsage, captureTextChars: captureChars }) : undefined;
     const json = !isSse && status < 300 ? new JsonUsageScanner({ captureBodyBytes: captureChars > 0 ? 256 * 1024 : 0 }) : undefined;
-    const headers: Record<string, string> = { ...record.limitHeaders, 'x-request-id': record.requestId, 'x-gaiops-variant': variant.name };
+    // A flat `[name, value, …]` list: writeHead takes it as is (no header object per response).
+    const headers: string[] = ['x-request-id', record.requestId, 'x-gaiops-variant', variant.name];
+    const limitHeaders = record.limitHeaders;
+    if (limitHeaders) for (let i = 0; i < limitHeaders.length; i++) headers.push(limitHeaders[i]);
     for (const name of FORWARDED_RESPONSE_HEADERS) {
       const value = upstreamHeaders[name];
-      if (value !== undefined) headers[name] = value;
+      if (value !== undefined) headers.push(name, value);
     }
     const length = upstreamHeaders['content-length'];
-    if (length !== undefined && !(sse && stripUsage)) headers['content-length'] = length;
-    if (this.draining) headers.connection = 'close';
+    if (length !== undefined && !(sse && stripUsage)) headers.push('content-length', length);
+    if (this.draining) headers.push('connection', 'close');
     record.status = status;
     if (status >= 400) record.errorCode = status === 429 ? 'upstream_rate_limited' : 'upstream_error';
     res.writeHead(status, headers);
@@ -812,14 +820,13 @@ function promptText(route: GatewayRoute, body: ValidatedRequestBody): string {
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function sendError(res: ServerResponse, error: GatewayError, extra: Record<string, string>): void {
+/** Sends `error` as an OpenAI-style error body; `extra` is a `[name, value, …]` list (names distinct from the error's own). */
+function sendError(res: ServerResponse, error: GatewayError, extra: readonly string[]): void {
   const text = JSON.stringify({ error: { message: error.message, type: error.type, param: error.param ?? null, code: error.code } });
-  res.writeHead(error.status, {
-    ...extra,
-    ...error.headers,
-    'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
+  const headers = [...extra];
+  if (error.headers) for (const [name, value] of Object.entries(error.headers)) headers.push(name, value);
+  headers.push('content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text)));
+  res.writeHead(error.status, headers);
   res.end(text);
 }
 

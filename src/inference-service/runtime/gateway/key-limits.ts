@@ -17,8 +17,11 @@ export interface Admission {
   readonly limit?: LimitKind;
   /** Seconds to wait (when refused by a rate limit). */
   readonly retryAfterSeconds?: number;
-  /** `x-ratelimit-*` response headers. */
-  readonly headers: Record<string, string>;
+  /**
+   * `x-ratelimit-*` response headers as a flat `[name, value, name, value, …]` list, the form
+   * `ServerResponse.writeHead` takes without building an object per response.
+   */
+  readonly headers: readonly string[];
 }
 
 interface KeyState {
@@ -75,13 +78,17 @@ export class KeyLimits {
     return state;
   }
 
-  private headers(key: GatewayKey, state: KeyState, now: number): Record<string, string> {
-    return {
-      'x-ratelimit-limit-requests': String(key.requestsPerMinute),
-      'x-ratelimit-remaining-requests': String(Math.max(0, Math.floor(state.requests.available(now)))),
-      'x-ratelimit-limit-tokens': String(key.tokensPerMinute),
-      'x-ratelimit-remaining-tokens': String(Math.max(0, Math.floor(state.tokens.available(now)))),
-    };
+  private headers(key: GatewayKey, state: KeyState, now: number): string[] {
+    return [
+      'x-ratelimit-limit-requests',
+      String(key.requestsPerMinute),
+      'x-ratelimit-remaining-requests',
+      String(Math.max(0, Math.floor(state.requests.available(now)))),
+      'x-ratelimit-limit-tokens',
+      String(key.tokensPerMinute),
+      'x-ratelimit-remaining-tokens',
+      String(Math.max(0, Math.floor(state.tokens.available(now)))),
+    ];
   }
 }
 

@@ -33,7 +33,7 @@ const NO_ABORT = (): void => undefined;
 export class UpstreamExchange {
   /** Final status (0 until the head arrived). */
   statusCode = 0;
-  /** Response headers (lower-case names; repeated ones joined by `, `). */
+  /** Response headers (lower-case names; repeated ones joined by `, `); only the kept ones, when given. */
   readonly headers: Record<string, string> = {};
   /** Resolves on the response head; rejects with the error when the request failed before it. */
   readonly head: Promise<void>;
@@ -52,8 +52,18 @@ export class UpstreamExchange {
   private ended = false;
   private failure: Error | undefined;
   private finished = false;
+  /** Byte lengths of the kept header names: other names are skipped without being decoded. */
+  private readonly keptLengths: ReadonlySet<number> | undefined;
 
-  constructor(signal?: RequestAbort) {
+  /**
+   * @param signal aborts the exchange.
+   * @param keep lower-case names of the response headers to record in `headers` (default: all).
+   */
+  constructor(
+    signal?: RequestAbort,
+    private readonly keep?: ReadonlySet<string>,
+  ) {
+    this.keptLengths = keep ? keptNameLengths(keep) : undefined;
     this.head = new Promise<void>((resolve, reject) => {
       this.resolveHead = resolve;
       this.rejectHead = reject;
@@ -115,8 +125,11 @@ export class UpstreamExchange {
     this.statusCode = statusCode;
     this.resumeUpstream = resume;
     if (rawHeaders) {
+      const { keep, keptLengths } = this;
       for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+        if (keptLengths && !keptLengths.has(rawHeaders[i].length)) continue;
         const name = rawHeaders[i].toString().toLowerCase();
+        if (keep && !keep.has(name)) continue;
         const value = rawHeaders[i + 1].toString();
         const previous = this.headers[name];
         this.headers[name] = previous === undefined ? value : `${previous}, ${value}`;
@@ -161,6 +174,18 @@ export class UpstreamExchange {
     this.failure = error;
     this.sink?.error(error);
   }
+}
+
+const KEPT_LENGTHS = new WeakMap<ReadonlySet<string>, ReadonlySet<number>>();
+
+/** Byte lengths of `names`, computed once per set. */
+function keptNameLengths(names: ReadonlySet<string>): ReadonlySet<number> {
+  let lengths = KEPT_LENGTHS.get(names);
+  if (!lengths) {
+    lengths = new Set([...names].map((n) => Buffer.byteLength(n)));
+    KEPT_LENGTHS.set(names, lengths);
+  }
+  return lengths;
 }
 
 function abortError(reason: unknown): Error {
